@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+import { reasonOf } from '../core/errors.js';
+import type { CliIo } from './command.js';
+import { main } from './main.js';
+
+const io: CliIo = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+  env: process.env,
+};
+
+main(process.argv.slice(2), io).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`portier: ${reasonOf(err)}\n`);
+    process.exitCode = 1;
+  },
+);

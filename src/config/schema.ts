@@ -1,0 +1,113 @@
+import { z } from 'zod';
+
+/** The config file format version this Portier writes and reads; older files are migrated on load. */
+export const CONFIG_VERSION = 1;
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+const mqttUrl = z
+  .string()
+  .regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, 'expected an MQTT URL such as mqtt://127.0.0.1:1883');
+
+/** `host:port`, e.g. 127.0.0.1:8080 */
+const listenAddress = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port, such as 127.0.0.1:8080');
+
+export const deviceIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'expected a device id of lowercase letters, digits, - and _ (1-63 chars)');
+
+/** The fields every device entry has; the rest belongs to the driver's own schema. */
+export const deviceEntryBase = z.object({
+  id: deviceIdSchema,
+  driver: z.string().min(1, 'expected a driver id'),
+  name: z.string().max(100).optional(),
+  enabled: z.boolean().default(true),
+});
+
+export const cloudSchema = z
+  .object({
+    /** mqtts://host:8883 in the field; mqtt:// only on a bench. */
+    url: mqttUrl,
+    /** Topic prefix: <prefix>/<gw>/up/events */
+    prefix: z
+      .string()
+      .regex(/^[^#+\s]+$/, 'expected a topic prefix without wildcards')
+      .default('portier'),
+    client_id: z.string().optional(),
+    username: z.string().optional(),
+    password_file: z.string().optional(),
+    /** CA bundle that must sign the broker's certificate. */
+    ca_file: z.string().optional(),
+    /** Client certificate and key for mutual TLS. */
+    cert_file: z.string().optional(),
+    key_file: z.string().optional(),
+    /** MQTT protocol version to try first; 5 falls back to 4 (3.1.1) when the broker refuses it. */
+    protocol_version: z.union([z.literal(4), z.literal(5)]).default(5),
+    /** events per published batch, 1-1000 */
+    batch_max_events: z.number().int().min(1).max(1000).default(200),
+    /** bytes per published batch, 1 KiB-1 MiB */
+    batch_max_bytes: z.number().int().min(1024).max(1_048_576).default(131_072),
+    /** ms an event may wait for companions before its batch is sent, 0-60000 */
+    batch_max_age_ms: z.number().int().min(0).max(60_000).default(500),
+    /** bytes on disk the outbox may use before telemetry and state are shed */
+    disk_budget_bytes: z.number().int().min(1_048_576).default(2_147_483_648),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    version: z.literal(CONFIG_VERSION),
+    gateway: z
+      .object({
+        id: deviceIdSchema.describe('gateway id, used in topics and events'),
+        state_dir: z.string().min(1).default('/var/lib/portier'),
+        /** IANA zone for pass time windows and PIN slots */
+        timezone: z.string().default('UTC'),
+        /** Trust the system clock as synchronized even without an NTP marker (bench, CI, demo). */
+        trust_system_clock: z.boolean().default(false),
+      })
+      .strict(),
+    log: z
+      .object({ level: z.enum(LOG_LEVELS).default('info') })
+      .strict()
+      .default({ level: 'info' }),
+    local_mqtt: z
+      .object({
+        url: mqttUrl.default('mqtt://127.0.0.1:1883'),
+        base_topic: z
+          .string()
+          .regex(/^[^#+\s]+$/)
+          .default('portier'),
+        client_id: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+    cloud: cloudSchema.optional(),
+    admin: z
+      .object({ listen: listenAddress.default('127.0.0.1:8080'), enabled: z.boolean().default(true) })
+      .strict()
+      .default({ listen: '127.0.0.1:8080', enabled: true }),
+    gpio: z
+      .object({
+        /** auto: onoff when /sys/class/gpio exists, else the simulator */
+        backend: z.enum(['auto', 'onoff', 'sim']).default('auto'),
+        /** Directory of the simulated lines (one file per line holding 0 or 1). */
+        sim_dir: z.string().optional(),
+      })
+      .strict()
+      .default({ backend: 'auto' }),
+    devices: z.array(deviceEntryBase.loose()).default([]),
+  })
+  .strict();
+
+export type GatewayConfig = z.output<typeof configSchema>;
+export type CloudConfig = z.output<typeof cloudSchema>;
+
+/** A device entry after its driver's schema accepted it. */
+export interface DeviceEntry {
+  id: string;
+  driver: string;
+  name?: string;
+  enabled: boolean;
+  settings: Record<string, unknown>;
+}

@@ -1,0 +1,70 @@
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { CoapLink, GpioBackend, MqttLink, SerialLink, SerialOptions } from '../transports/types.js';
+import type { EventBus } from './bus.js';
+import type { Clock } from './clock.js';
+import type { EventType, PortierEvent } from './events.js';
+import type { Metrics } from './metrics.js';
+
+export type DeviceKind = 'lock' | 'reader' | 'parking' | 'weather' | 'sensor';
+export type TransportKind = 'gpio' | 'serial' | 'mqtt' | 'coap' | 'http';
+
+/** In-process signals between drivers and core services (not persisted; persisted facts are events). */
+export interface GatewaySignals {
+  /** Every event after it is committed to the log. */
+  event: PortierEvent;
+  /** A credential presented at a reader: a pass, a PIN or a card number, for the access service to decide. */
+  credential: { reader: string; lock: string; kind: 'pass' | 'pin' | 'card'; value: string; at: number };
+}
+
+/** What a running driver instance can do. */
+export interface DeviceDriver {
+  start(): Promise<void> | void;
+  stop(): Promise<void> | void;
+  /** Carry out a typed command (validated against the definition's `commands` schema first). */
+  command?(name: string, args: unknown): Promise<unknown> | unknown;
+}
+
+/** Everything a driver gets: its validated config, its logger, and ways to emit, reject and reach the wires. */
+export interface DriverContext<C> {
+  id: string;
+  config: C;
+  log: Logger;
+  clock: Clock;
+  bus: EventBus<GatewaySignals>;
+  /** Record an event of this device (group-committed). */
+  emit(type: EventType, data: Record<string, unknown>): void;
+  /** Record an event durably (synchronous=FULL) and return it committed. */
+  emitNow(type: EventType, data: Record<string, unknown>): PortierEvent;
+  /** Count and log one rejected input; the driver keeps running. `reason` is a short stable code. */
+  reject(reason: string, detail?: Record<string, unknown>): void;
+  /** Report the device up or down; emits `device.health` on each change only. */
+  health(up: boolean, reason?: string): void;
+  /** A serial link whose state feeds this device's health. */
+  serial(opts: SerialOptions): SerialLink;
+  /** The shared local MQTT link. */
+  mqtt(): MqttLink;
+  gpio(): GpioBackend;
+  coap(): CoapLink;
+  metrics: Metrics;
+}
+
+export interface DriverDefinition<S extends z.ZodType = z.ZodType> {
+  /** Stable id used in config files (`driver: davis-vantage`). */
+  id: string;
+  kind: DeviceKind;
+  transport: TransportKind;
+  description: string;
+  /** The driver's own settings (everything in the device entry except id, driver, name, enabled). */
+  config: S;
+  /** Event types this driver emits. */
+  events: readonly EventType[];
+  /** Commands it accepts, each with its argument schema. */
+  commands?: Record<string, z.ZodType>;
+  create(ctx: DriverContext<z.output<S>>): DeviceDriver;
+}
+
+/** Declare a driver; a plain object, so the list in devices/index.ts reads like a catalogue (as in Zigbee2MQTT). */
+export function defineDriver<S extends z.ZodType>(def: DriverDefinition<S>): DriverDefinition<S> {
+  return def;
+}

@@ -1,0 +1,27 @@
+import type { Database } from 'better-sqlite3';
+import type { FloorStore } from '../core/clock.js';
+
+/** Small key/value facts that outlive a restart: the time floor, the gateway's own secrets. */
+export class MetaStore implements FloorStore {
+  constructor(private readonly db: Database) {}
+
+  get(key: string): string | undefined {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  set(key: string, value: string): void {
+    this.db
+      .prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
+      .run(key, value);
+  }
+
+  readFloor(): number | undefined {
+    const v = this.get('time_floor_ms');
+    return v === undefined ? undefined : Number(v);
+  }
+
+  writeFloor(ms: number): void {
+    this.set('time_floor_ms', String(ms));
+  }
+}
