@@ -1,0 +1,135 @@
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { Store } from '../store/store.js';
+import type { CoapLink, GpioBackend, MqttLink, SerialLink, SerialOptions } from '../transports/types.js';
+import type { EventBus } from './bus.js';
+import type { DeviceDriver, DriverContext, DriverDefinition, GatewaySignals } from './driver.js';
+import { ErrorCode, PortierError, reasonOf } from './errors.js';
+import type { EventType } from './events.js';
+import type { Metrics } from './metrics.js';
+
+/** How the host reaches the wires; the gateway supplies these (shared links are created once). */
+export interface HostTransports {
+  serial(opts: SerialOptions, log: Logger): SerialLink;
+  mqtt(): MqttLink;
+  gpio(): GpioBackend;
+  coap(): CoapLink;
+}
+
+export interface HostDeps {
+  store: Store;
+  bus: EventBus<GatewaySignals>;
+  metrics: Metrics;
+  log: Logger;
+  transports: HostTransports;
+}
+
+/**
+ * One running device: builds the driver's context, owns its links, tracks its health, and contains its failures so
+ * that one broken device never stops the others.
+ */
+export class DeviceHost {
+  private driver: DeviceDriver | undefined;
+  private up: boolean | undefined;
+  private readonly links: SerialLink[] = [];
+  private readonly log: Logger;
+  /** Inputs rejected since start, by reason. */
+  readonly rejected = new Map<string, number>();
+
+  constructor(
+    readonly id: string,
+    readonly def: DriverDefinition,
+    readonly config: unknown,
+    private readonly deps: HostDeps,
+  ) {
+    this.log = deps.log.child({ device: id, driver: def.id });
+  }
+
+  get isUp(): boolean | undefined {
+    return this.up;
+  }
+
+  async start(): Promise<void> {
+    try {
+      this.driver = this.def.create(this.context());
+      await this.driver.start();
+    } catch (err) {
+      this.log.error({ err }, 'device failed to start');
+      this.health(false, `start failed: ${reasonOf(err)}`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    try {
+      await this.driver?.stop();
+    } catch (err) {
+      this.log.warn({ err }, 'device failed to stop cleanly');
+    }
+    await Promise.allSettled(this.links.map((l) => l.stop()));
+  }
+
+  /** Validate the arguments against the driver's command schema, then run it. */
+  async command(name: string, args: unknown): Promise<unknown> {
+    const schema = this.def.commands?.[name];
+    if (!schema || !this.driver?.command) {
+      throw new PortierError(ErrorCode.DeviceCommandFailed, `device "${this.id}" has no command "${name}"`);
+    }
+    const parsed = (schema as z.ZodType).safeParse(args ?? {});
+    if (!parsed.success) {
+      throw new PortierError(
+        ErrorCode.DeviceCommandFailed,
+        `${name}: ${parsed.error.issues[0]?.message ?? 'bad arguments'}`,
+      );
+    }
+    return this.driver.command(name, parsed.data);
+  }
+
+  private context(): DriverContext<unknown> {
+    const { store, bus, metrics, transports } = this.deps;
+    const id = this.id;
+    return {
+      id,
+      config: this.config,
+      log: this.log,
+      clock: store.clock,
+      bus,
+      metrics,
+      emit: (type: EventType, data) => store.events.record({ dev: id, type, data }),
+      emitNow: (type: EventType, data) => store.events.recordNow({ dev: id, type, data }),
+      reject: (reason, detail) => this.reject(reason, detail),
+      health: (up, reason) => this.health(up, reason),
+      serial: (opts) => {
+        const link = transports.serial(opts, this.log);
+        link.onState((s) => {
+          if (s.state === 'up') this.health(true);
+          else if (s.state === 'down') {
+            metrics.reconnects.inc({ device: id });
+            this.health(false, s.reason ?? 'link down');
+          }
+        });
+        this.links.push(link);
+        return link;
+      },
+      mqtt: () => transports.mqtt(),
+      gpio: () => transports.gpio(),
+      coap: () => transports.coap(),
+    };
+  }
+
+  private reject(reason: string, detail: Record<string, unknown> = {}): void {
+    this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
+    this.deps.metrics.decodeErrors.inc({ device: this.id, reason });
+    this.log.warn({ reason, ...detail }, 'input rejected');
+  }
+
+  private health(up: boolean, reason?: string): void {
+    if (this.up === up) return;
+    this.up = up;
+    this.deps.metrics.deviceUp.set({ device: this.id }, up ? 1 : 0);
+    const data: Record<string, unknown> = { up };
+    if (reason) data.reason = reason;
+    this.deps.store.events.record({ dev: this.id, type: 'device.health', data });
+    if (up) this.log.info('device up');
+    else this.log.warn({ reason }, 'device down');
+  }
+}

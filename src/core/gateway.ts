@@ -1,0 +1,192 @@
+import type { Logger } from 'pino';
+import type { DeviceEntry, GatewayConfig } from '../config/schema.js';
+import type { Store } from '../store/store.js';
+import { openStore } from '../store/store.js';
+import { LocalPublisher } from '../sync/local.js';
+import type { CoapLink, GpioBackend, MqttLink, SerialLink, SerialOptions } from '../transports/types.js';
+import { EventBus } from './bus.js';
+import { DeviceHost } from './device-host.js';
+import type { GatewaySignals } from './driver.js';
+import type { DriverRegistry } from './driver-registry.js';
+import { ErrorCode, PortierError } from './errors.js';
+import { Metrics } from './metrics.js';
+
+/** Constructors of the real links; tests and the demo may pass their own. */
+export interface TransportFactories {
+  serial(opts: SerialOptions, log: Logger): SerialLink;
+  mqtt(
+    opts: {
+      url: string;
+      clientId?: string;
+      will?: { topic: string; payload: string; retain?: boolean };
+      onlineMessage?: { topic: string; payload: string; retain?: boolean };
+    },
+    log: Logger,
+  ): MqttLink;
+  gpio(opts: { backend: 'auto' | 'onoff' | 'sim'; simDir?: string }, log: Logger): GpioBackend;
+  coap(log: Logger): CoapLink;
+}
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  devices: DeviceEntry[];
+  drivers: DriverRegistry;
+  transports: TransportFactories;
+  log: Logger;
+}
+
+/** ms between persisting the time floor, 60 s */
+const FLOOR_PERSIST_MS = 60_000;
+
+/**
+ * The gateway: opens the store, provisions the config's devices into the registry, starts one host per device,
+ * publishes committed events locally, and stops everything in order. One per process; everything it uses is in
+ * its fields, nothing in module state.
+ */
+export class Gateway {
+  readonly bus: EventBus<GatewaySignals>;
+  readonly metrics = new Metrics({ defaults: true });
+  store!: Store;
+  readonly hosts = new Map<string, DeviceHost>();
+  private mqttLink: MqttLink | undefined;
+  private gpioBackend: GpioBackend | undefined;
+  private coapLink: CoapLink | undefined;
+  private publisher: LocalPublisher | undefined;
+  private floorTimer: NodeJS.Timeout | undefined;
+  private readonly log: Logger;
+  private stopping = false;
+
+  constructor(private readonly opts: GatewayOptions) {
+    this.log = opts.log.child({ component: 'gateway' });
+    this.bus = new EventBus(this.log);
+  }
+
+  get id(): string {
+    return this.opts.config.gateway.id;
+  }
+
+  async start(): Promise<void> {
+    const { config } = this.opts;
+    this.store = openStore({
+      stateDir: config.gateway.state_dir,
+      gatewayId: config.gateway.id,
+      log: this.log,
+      clock: { trustSystemClock: config.gateway.trust_system_clock },
+    });
+    this.store.events.onCommitted((events) => {
+      for (const e of events) {
+        this.metrics.events.inc({ type: e.type });
+        this.bus.emit('event', e);
+      }
+    });
+    if (this.store.quarantinedTo) {
+      this.store.events.record({
+        dev: this.id,
+        type: 'alarm',
+        data: { alarm: 'database_quarantined', quarantined_to: this.store.quarantinedTo },
+      });
+    }
+    const declared = this.opts.devices.map((d) => ({ id: d.id, driver: d.driver, config: deviceConfig(d) }));
+    this.store.devices.syncFromConfig(declared);
+
+    if (config.local_mqtt) {
+      this.publisher = new LocalPublisher(() => this.mqtt(), config.local_mqtt.base_topic, this.log);
+      this.publisher.attach(this.bus);
+    }
+    for (const rec of this.store.devices.list()) {
+      if (rec.config.enabled === false) continue;
+      await this.startDevice(rec.id, rec.driver, rec.config);
+    }
+    this.floorTimer = setInterval(() => this.store.clock.persist(), FLOOR_PERSIST_MS);
+    this.floorTimer.unref();
+    this.log.info({ gateway: this.id, devices: this.hosts.size, stateDir: config.gateway.state_dir }, 'gateway ready');
+  }
+
+  /** Start a device from its registry record (config holds the driver settings plus name/enabled). */
+  async startDevice(id: string, driverId: string, stored: Record<string, unknown>): Promise<DeviceHost> {
+    const def = this.opts.drivers.require(driverId);
+    const { name: _name, enabled: _enabled, ...settings } = stored;
+    const parsed = def.config.safeParse(settings);
+    if (!parsed.success) {
+      throw new PortierError(ErrorCode.DeviceConfigInvalid, `device "${id}": ${parsed.error.issues[0]?.message}`);
+    }
+    const host = new DeviceHost(id, def, parsed.data, {
+      store: this.store,
+      bus: this.bus,
+      metrics: this.metrics,
+      log: this.opts.log,
+      transports: {
+        serial: (o, log) => this.opts.transports.serial(o, log),
+        mqtt: () => this.mqtt(),
+        gpio: () => this.gpio(),
+        coap: () => this.coap(),
+      },
+    });
+    this.hosts.set(id, host);
+    await host.start();
+    return host;
+  }
+
+  async stopDevice(id: string): Promise<void> {
+    const host = this.hosts.get(id);
+    if (!host) return;
+    this.hosts.delete(id);
+    await host.stop();
+  }
+
+  /** Stop drivers, flush the log, close links and the database. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    clearInterval(this.floorTimer);
+    await Promise.allSettled([...this.hosts.values()].map((h) => h.stop()));
+    this.hosts.clear();
+    this.store?.events.flush();
+    await this.publisher?.drain();
+    await this.mqttLink?.stop();
+    this.gpioBackend?.close();
+    this.coapLink?.close();
+    this.store?.close();
+    this.log.info('gateway stopped');
+  }
+
+  /** The shared local MQTT link, created on first use. */
+  mqtt(): MqttLink {
+    if (!this.mqttLink) {
+      const local = this.opts.config.local_mqtt;
+      if (!local)
+        throw new PortierError(ErrorCode.ConfigInvalid, 'a device needs MQTT but local_mqtt is not configured');
+      const state = `${local.base_topic}/bridge/state`;
+      const opts: Parameters<TransportFactories['mqtt']>[0] = {
+        url: local.url,
+        clientId: local.client_id ?? `portier-${this.id}`,
+        will: { topic: state, payload: 'offline', retain: true },
+        onlineMessage: { topic: state, payload: 'online', retain: true },
+      };
+      this.mqttLink = this.opts.transports.mqtt(opts, this.opts.log.child({ component: 'local-mqtt' }));
+      this.mqttLink.start();
+    }
+    return this.mqttLink;
+  }
+
+  gpio(): GpioBackend {
+    if (!this.gpioBackend) {
+      const g = this.opts.config.gpio;
+      const opts: Parameters<TransportFactories['gpio']>[0] = { backend: g.backend };
+      if (g.sim_dir) opts.simDir = g.sim_dir;
+      this.gpioBackend = this.opts.transports.gpio(opts, this.opts.log.child({ component: 'gpio' }));
+    }
+    return this.gpioBackend;
+  }
+
+  coap(): CoapLink {
+    this.coapLink ??= this.opts.transports.coap(this.opts.log.child({ component: 'coap' }));
+    return this.coapLink;
+  }
+}
+
+function deviceConfig(d: DeviceEntry): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...d.settings, enabled: d.enabled };
+  if (d.name !== undefined) out.name = d.name;
+  return out;
+}
