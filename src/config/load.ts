@@ -5,6 +5,7 @@ import type { DriverRegistry } from '../core/driver-registry.js';
 import { ErrorCode, PortierError } from '../core/errors.js';
 import { applyEnv } from './env.js';
 import { formatIssues } from './format-issues.js';
+import { interpolateEnv } from './interpolate.js';
 import { migrateConfig } from './migrations.js';
 import { configSchema, type DeviceEntry, deviceEntryBase, type GatewayConfig } from './schema.js';
 
@@ -65,7 +66,10 @@ export function parseConfigText(
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ConfigError(['(root): expected a mapping with version, gateway and devices'], source);
   }
-  const migrated = migrateConfig(parsed as Record<string, unknown>);
+  const interpolationProblems: string[] = [];
+  const interpolated = interpolateEnv(parsed, env, '', interpolationProblems) as Record<string, unknown>;
+  if (interpolationProblems.length) throw new ConfigError(interpolationProblems, source);
+  const migrated = migrateConfig(interpolated);
   const overridden = applyEnv(migrated.raw, env);
   const result = configSchema.safeParse(overridden.raw);
   const problems = result.success ? [] : formatIssues(result.error.issues);

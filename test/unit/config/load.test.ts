@@ -97,3 +97,14 @@ devices:
     expect(() => parseConfigText('version: 9\ngateway: { id: gw }\n', drivers)).toThrow(/newer than this Portier/);
   });
 });
+
+describe('environment interpolation', () => {
+  it('substitutes ${NAME} and ${NAME:-default} and names a missing variable by path', () => {
+    const text =
+      'version: 1\ngateway: { id: gw, state_dir: "${STATE:-/var/lib/x}/db" }\nlocal_mqtt: { url: "mqtt://${HOST}:1883" }\n';
+    const { config } = parseConfigText(text, drivers, { HOST: 'broker.local' });
+    expect(config.gateway.state_dir).toBe('/var/lib/x/db');
+    expect(config.local_mqtt?.url).toBe('mqtt://broker.local:1883');
+    expect(problemsOf(text)).toEqual(['local_mqtt.url: environment variable HOST is not set']);
+  });
+});
