@@ -1,0 +1,50 @@
+/**
+ * Every pure device codec Portier ships, listed explicitly by name (no directory scanning). Drivers, the stubs'
+ * tests and `portier decode` look codecs up here. Append new codecs to CODECS.
+ */
+import { ErrorCode, PortierError } from '../src/core/errors.js';
+import type { Codec } from './parking/codecs/codec-kit.js';
+import { davisLoopCodec } from './weather/codecs/davis-loop.js';
+
+export type {
+  Codec,
+  CodecInputKind,
+  DecodedEvent,
+  DecodedType,
+  DecodeOptions,
+  DecodeReason,
+} from './parking/codecs/codec-kit.js';
+export { BENIGN_REASONS, isBenignDecode, reasonOfDecode } from './parking/codecs/codec-kit.js';
+
+/** All codecs, in the order docs/codecs.md lists them. Names are unique (checked at load). */
+export const CODECS: readonly Codec[] = [davisLoopCodec];
+
+const BY_NAME = new Map<string, Codec>();
+for (const c of CODECS) {
+  if (BY_NAME.has(c.name)) throw new Error(`duplicate codec name ${c.name}`);
+  BY_NAME.set(c.name, c);
+}
+
+/** The names of every codec, for help texts and config schemas. */
+export const CODEC_NAMES: readonly string[] = CODECS.map((c) => c.name);
+
+/** Look a codec up by name, or throw DeviceUnknownDriver with the list of known names. */
+export function getCodec(name: string): Codec {
+  const c = BY_NAME.get(name);
+  if (!c) {
+    throw new PortierError(
+      ErrorCode.DeviceUnknownDriver,
+      `unknown codec "${name}" (known: ${CODEC_NAMES.join(', ')})`,
+      {
+        reason: 'unknown_codec',
+        codec: name,
+      },
+    );
+  }
+  return c;
+}
+
+/** A codec by name, or undefined. */
+export function findCodec(name: string): Codec | undefined {
+  return BY_NAME.get(name);
+}
