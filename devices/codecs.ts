@@ -4,6 +4,7 @@
  */
 import { ErrorCode, PortierError } from '../src/core/errors.js';
 import type { Codec } from './parking/codecs/codec-kit.js';
+import { nwaveNps310Codec, nwaveNps405Codec } from './parking/codecs/nwave.js';
 import { davisLoopCodec } from './weather/codecs/davis-loop.js';
 
 export type {
@@ -17,7 +18,7 @@ export type {
 export { BENIGN_REASONS, isBenignDecode, reasonOfDecode } from './parking/codecs/codec-kit.js';
 
 /** All codecs, in the order docs/codecs.md lists them. Names are unique (checked at load). */
-export const CODECS: readonly Codec[] = [davisLoopCodec];
+export const CODECS: readonly Codec[] = [nwaveNps405Codec, nwaveNps310Codec, davisLoopCodec];
 
 const BY_NAME = new Map<string, Codec>();
 for (const c of CODECS) {

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { CODECS, type DecodeOptions, getCodec, reasonOfDecode } from '../../../devices/codecs.js';
+import { ErrorCode, PortierError } from '../../../src/core/errors.js';
+
+/**
+ * Every codec meets truncated, oversized, wrong-port and garbage input with a PortierError carrying the right
+ * stable reason code (the reason a driver counts). A codec added to CODECS without rows here fails this suite.
+ */
+type Row = [reason: string, input: string | Buffer, opts?: DecodeOptions];
+
+const DAVIS =
+  '4c4f4f14003e032175da0239d10204056301ffffffffffffffffffffffffffffff4effffffffffffff0000ffff7f0000ffff000000000000' +
+  '000000000000ffffffffffffff0000000000000000000000000000000000002703064b26023e070a0d1163';
+
+const TABLE: Record<string, Row[]> = {
+  'nwave-nps405': [
+    ['truncated', '00D3', { fport: 2 }],
+    ['oversized', '9595', { fport: 1 }],
+    ['wrong_port', '95', { fport: 99 }],
+    ['garbage', 'hello', { fport: 1 }],
+  ],
+  'nwave-nps310': [
+    ['truncated', '', { fport: 1 }],
+    ['oversized', '01020304', { fport: 2 }],
+    ['wrong_port', '01', { fport: 10 }],
+    ['garbage', '0x0g', { fport: 1 }],
+  ],
+  'davis-loop': [
+    ['truncated', DAVIS.slice(0, 100)],
+    ['oversized', DAVIS + DAVIS],
+    ['wrong_port', DAVIS, { fport: 1 }],
+    ['garbage', `${'00'.repeat(99)}`],
+    ['bad_crc', `${DAVIS.slice(0, -2)}00`],
+  ],
+};
+
+const REQUIRED = ['truncated', 'oversized', 'wrong_port', 'garbage'];
+
+describe('reject table', () => {
+  it('has rows for every codec and every required reason', () => {
+    for (const codec of CODECS) {
+      const reasons = (TABLE[codec.name] ?? []).map((r) => r[0]);
+      for (const need of REQUIRED) expect(reasons, `${codec.name} lacks a ${need} row`).toContain(need);
+    }
+  });
+
+  const rows = Object.entries(TABLE).flatMap(([name, list]) =>
+    list.map(([reason, input, opts]) => ({ name, reason, input, opts })),
+  );
+  it.each(rows)('$name → $reason', ({ name, reason, input, opts }) => {
+    let caught: unknown;
+    try {
+      getCodec(name).decode(input, opts);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(PortierError);
+    expect(reasonOfDecode(caught)).toBe(reason);
+    const code = (caught as PortierError).code;
+    expect(code).toBe(reason === 'bad_crc' ? ErrorCode.DeviceChecksum : ErrorCode.DeviceDecodeFailed);
+    expect((caught as PortierError).context.codec).toBe(name);
+  });
+});
