@@ -117,9 +117,10 @@ export class DeviceHost {
   }
 
   private reject(reason: string, detail: Record<string, unknown> = {}): void {
-    this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
+    const count = (this.rejected.get(reason) ?? 0) + 1;
+    this.rejected.set(reason, count);
     this.deps.metrics.decodeErrors.inc({ device: this.id, reason });
-    this.log.warn({ reason, ...detail }, 'input rejected');
+    this.log.warn({ ...detail, reason, count }, 'input rejected');
   }
 
   private health(up: boolean, reason?: string): void {

@@ -134,6 +134,16 @@ export class Gateway {
     await host.stop();
   }
 
+  /** True while the store answers; the systemd watchdog pings only then. */
+  healthy(): { healthy: boolean; reason?: string } {
+    try {
+      this.store.db.prepare('SELECT 1').get();
+      return { healthy: true };
+    } catch (err) {
+      return { healthy: false, reason: `store: ${(err as Error).message}` };
+    }
+  }
+
   /** Stop drivers, flush the log, close links and the database. Idempotent. */
   async stop(): Promise<void> {
     if (this.stopping) return;
