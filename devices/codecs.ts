@@ -3,7 +3,10 @@
  * tests and `portier decode` look codecs up here. Append new codecs to CODECS.
  */
 import { ErrorCode, PortierError } from '../src/core/errors.js';
+import { boschTps110Codec } from './parking/codecs/bosch-tps110.js';
 import type { Codec } from './parking/codecs/codec-kit.js';
+import { dingtekDo201Codec } from './parking/codecs/dingtek-do201.js';
+import { milesightEm400MudCodec } from './parking/codecs/milesight-em400-mud.js';
 import { nwaveNps310Codec, nwaveNps405Codec } from './parking/codecs/nwave.js';
 import { davisLoopCodec } from './weather/codecs/davis-loop.js';
 
@@ -18,7 +21,14 @@ export type {
 export { BENIGN_REASONS, isBenignDecode, reasonOfDecode } from './parking/codecs/codec-kit.js';
 
 /** All codecs, in the order docs/codecs.md lists them. Names are unique (checked at load). */
-export const CODECS: readonly Codec[] = [nwaveNps405Codec, nwaveNps310Codec, davisLoopCodec];
+export const CODECS: readonly Codec[] = [
+  nwaveNps405Codec,
+  nwaveNps310Codec,
+  boschTps110Codec,
+  milesightEm400MudCodec,
+  dingtekDo201Codec,
+  davisLoopCodec,
+];
 
 const BY_NAME = new Map<string, Codec>();
 for (const c of CODECS) {

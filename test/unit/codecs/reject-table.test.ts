@@ -25,6 +25,24 @@ const TABLE: Record<string, Row[]> = {
     ['wrong_port', '01', { fport: 10 }],
     ['garbage', '0x0g', { fport: 1 }],
   ],
+  'bosch-tps110': [
+    ['truncated', '2403', { fport: 3 }],
+    ['oversized', '01FF00', { fport: 2 }],
+    ['wrong_port', '01', { fport: 7 }],
+    ['garbage', '1', { fport: 1 }],
+  ],
+  'milesight-em400-mud': [
+    ['truncated', '04', { fport: 85 }],
+    ['oversized', '0500'.repeat(40), { fport: 85 }],
+    ['wrong_port', '04820101', { fport: 2 }],
+    ['garbage', '77770101', { fport: 85 }],
+  ],
+  'dingtek-do201': [
+    ['truncated', '80 00 31 02 17 06B4', { fport: 3 }],
+    ['oversized', '80 00 31 02 17 06B4 00 00 0161 0010 FFF6 FFF0 8B 2D 0001 00 81 00', { fport: 3 }],
+    ['wrong_port', '80 00 31 02 17 06B4 00 00 0161 0010 FFF6 FFF0 8B 2D 0001 00 81', { fport: 2 }],
+    ['garbage', '00 00 31 02 17 06B4 00 00 0161 0010 FFF6 FFF0 8B 2D 0001 00 81', { fport: 3 }],
+  ],
   'davis-loop': [
     ['truncated', DAVIS.slice(0, 100)],
     ['oversized', DAVIS + DAVIS],
