@@ -4,12 +4,19 @@
  */
 import { ErrorCode, PortierError } from '../src/core/errors.js';
 import { boschTps110Codec } from './parking/codecs/bosch-tps110.js';
+import { makeChirpstackCodec } from './parking/codecs/chirpstack.js';
 import type { Codec } from './parking/codecs/codec-kit.js';
 import { dingtekDo201Codec } from './parking/codecs/dingtek-do201.js';
 import { milesightEm400MudCodec } from './parking/codecs/milesight-em400-mud.js';
 import { nwaveNps310Codec, nwaveNps405Codec } from './parking/codecs/nwave.js';
 import { davisLoopCodec } from './weather/codecs/davis-loop.js';
 
+export {
+  type LoraUplink,
+  parseChirpstackUplink,
+  parseLoraUplink,
+  parseTtsUplink,
+} from './parking/codecs/chirpstack.js';
 export type {
   Codec,
   CodecInputKind,
@@ -27,6 +34,8 @@ export const CODECS: readonly Codec[] = [
   boschTps110Codec,
   milesightEm400MudCodec,
   dingtekDo201Codec,
+  // The envelope resolves its device codec through this catalogue at decode time.
+  makeChirpstackCodec((name) => findCodec(name)),
   davisLoopCodec,
 ];
 
