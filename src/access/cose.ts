@@ -1,0 +1,137 @@
+import { type DecodeOptions, decode, encode, Tag } from 'cbor2';
+import type { PassAlg } from './keyring.js';
+import { type Decoded, refuse, type SignedToken } from './token.js';
+
+/** CBOR tags: COSE_Sign1 (RFC 9052), COSE_Mac0, and CWT (RFC 8392 section 6). */
+const TAG_SIGN1 = 18;
+const TAG_CWT = 61;
+
+/** COSE header labels (RFC 9052 section 3.1). */
+const H_ALG = 1;
+const H_CRIT = 2;
+const H_CONTENT_TYPE = 3;
+const H_KID = 4;
+
+/** COSE algorithm ids (IANA COSE Algorithms registry). */
+const COSE_ALGS = new Map<number, PassAlg>([
+  [-8, 'EdDSA'],
+  [-7, 'ES256'],
+]);
+export const COSE_ALG_ID: Record<PassAlg, number> = { EdDSA: -8, ES256: -7 };
+
+/**
+ * Hostile input: no registered tag decoders (a tag stays an inert Tag), maps always as Map (claim keys are
+ * integers), duplicate keys refused (two `alg`s or two `exp`s must not be read differently by two parsers), and a
+ * shallow depth limit, since nothing in a pass nests deeper than the `win` claim.
+ */
+export const CBOR_OPTS: DecodeOptions = {
+  ignoreGlobalTags: true,
+  preferMap: true,
+  rejectDuplicateKeys: true,
+  maxDepth: 8,
+};
+
+const EMPTY = new Uint8Array(0);
+
+/** Decode CBOR from any byte view; cbor2 treats a Node Buffer differently from a plain Uint8Array, so normalize. */
+export function cborDecode(bytes: Uint8Array): unknown {
+  const plain = Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes);
+  return decode(plain, CBOR_OPTS);
+}
+
+/** The COSE Sig_structure for COSE_Sign1 (RFC 9052 section 4.4), with empty external AAD. */
+export function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Array {
+  return encode(['Signature1', plain(protectedBytes), EMPTY, plain(payload)]);
+}
+
+function plain(b: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(b) === Uint8Array.prototype ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/**
+ * Take a COSE_Sign1 apart (optionally wrapped in tag 61 CWT and/or tag 18) and check its headers: `alg` present in
+ * the protected header and one we allow, no label in both buckets, no `crit` (we understand no extension headers),
+ * a byte-string `kid` if any, an attached payload.
+ */
+export function decodeCoseSign1(bytes: Uint8Array): Decoded<SignedToken> {
+  let item: unknown;
+  try {
+    item = cborDecode(bytes);
+  } catch (err) {
+    return refuse('malformed', `not CBOR: ${(err as Error).message}`);
+  }
+  if (item instanceof Tag && Number(item.tag) === TAG_CWT) item = item.contents;
+  if (item instanceof Tag) {
+    if (Number(item.tag) !== TAG_SIGN1) return refuse('malformed', `CBOR tag ${item.tag} is not COSE_Sign1`);
+    item = item.contents;
+  }
+  if (!Array.isArray(item) || item.length !== 4) return refuse('malformed', 'not a COSE_Sign1 array of 4');
+  const [prot, unprot, payload, signature] = item as unknown[];
+  if (!(prot instanceof Uint8Array)) return refuse('malformed', 'protected header is not a byte string');
+  if (!(unprot instanceof Map)) return refuse('malformed', 'unprotected header is not a map');
+  if (payload === null || payload === undefined) return refuse('malformed', 'detached payload is not accepted');
+  if (!(payload instanceof Uint8Array)) return refuse('malformed', 'payload is not a byte string');
+  if (!(signature instanceof Uint8Array)) return refuse('malformed', 'signature is not a byte string');
+
+  let protMap: Map<unknown, unknown>;
+  if (prot.length === 0) protMap = new Map();
+  else {
+    let decoded: unknown;
+    try {
+      decoded = cborDecode(prot);
+    } catch (err) {
+      return refuse('malformed', `protected header is not CBOR: ${(err as Error).message}`);
+    }
+    if (!(decoded instanceof Map)) return refuse('malformed', 'protected header is not a map');
+    protMap = decoded;
+  }
+  for (const label of unprot.keys()) {
+    if (protMap.has(label)) return refuse('malformed', `header label ${String(label)} is in both header buckets`);
+  }
+  if (unprot.has(H_CRIT)) return refuse('malformed', 'crit must be in the protected header');
+  if (protMap.has(H_CRIT)) {
+    const crit = protMap.get(H_CRIT);
+    if (!Array.isArray(crit) || crit.length === 0) return refuse('malformed', 'crit must be a non-empty array');
+    const understood = new Set<unknown>([H_ALG, H_CONTENT_TYPE, H_KID]);
+    const unknown = crit.filter((label) => !understood.has(label));
+    if (unknown.length) return refuse('malformed', `unknown critical header ${String(unknown[0])}`);
+  }
+  if (!protMap.has(H_ALG)) {
+    return refuse('malformed', unprot.has(H_ALG) ? 'alg must be in the protected header' : 'no alg');
+  }
+  const algId = protMap.get(H_ALG);
+  const alg = typeof algId === 'number' ? COSE_ALGS.get(algId) : undefined;
+  if (!alg) return refuse('alg_not_allowed', `alg ${String(algId)} is not EdDSA (-8) or ES256 (-7)`);
+
+  const rawKid = protMap.has(H_KID) ? protMap.get(H_KID) : unprot.get(H_KID);
+  let kid: string | undefined;
+  if (rawKid !== undefined) {
+    if (!(rawKid instanceof Uint8Array) || rawKid.length === 0 || rawKid.length > 128) {
+      return refuse('malformed', 'kid must be a byte string of 1-128 bytes');
+    }
+    kid = kidText(rawKid);
+  }
+  const token: SignedToken = {
+    format: 'cwt',
+    alg,
+    signingInput: sigStructure(prot, payload),
+    signature,
+    payload,
+  };
+  if (kid !== undefined) token.kid = kid;
+  return { ok: true, value: token };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A COSE kid is bytes, a JWK kid is text: printable UTF-8 maps to itself, anything else to lowercase hex. */
+export function kidText(bytes: Uint8Array): string {
+  try {
+    const text = utf8.decode(bytes);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse here
+    if (!/[\u0000-\u001f\u007f]/.test(text)) return text;
+  } catch {
+    // not UTF-8: fall through to hex
+  }
+  return Buffer.from(bytes).toString('hex');
+}

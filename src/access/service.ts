@@ -1,0 +1,325 @@
+import type { Database, Statement } from 'better-sqlite3';
+import { Counter } from 'prom-client';
+import type { Clock, Now } from '../core/clock.js';
+import type { PortierEvent } from '../core/events.js';
+import type { Logger } from '../core/logger.js';
+import type { Metrics } from '../core/metrics.js';
+import type { EventLog } from '../store/event-log.js';
+import type { MetaStore } from '../store/meta.js';
+import { KeyStore, META_REVOCATION_VERSION, RevocationStore } from './access-store.js';
+import { CardStore } from './card-store.js';
+import type { PassClaims } from './claims.js';
+import type { Keyring } from './keyring.js';
+import { matchPin, type PinSlot } from './pin.js';
+import { DEFAULT_LOCKOUT, type LockoutPolicy, PinStore } from './pin-store.js';
+import { audienceMatches, checkPolicy, DEFAULT_LEEWAY_S, type TimeUnknownPolicy } from './policy.js';
+import type { ReasonCode } from './reasons.js';
+import { SubjectHasher } from './subject.js';
+import { verifyPass } from './verify.js';
+import { ZoneClock } from './windows.js';
+
+/** The parts of the store the access service uses (src/store/store.ts), injected. */
+export interface AccessStoreDeps {
+  db: Database;
+  events: EventLog;
+  meta: MetaStore;
+  clock: Clock;
+}
+
+export interface AccessServiceOptions {
+  store: AccessStoreDeps;
+  /** IANA zone of pass windows (config `gateway.timezone`), default UTC. */
+  timezone?: string;
+  /** s of clock difference tolerated at nbf/exp, 0-600, default 60. */
+  leewayS?: number;
+  lockout?: LockoutPolicy;
+  log?: Logger;
+  metrics?: Metrics;
+}
+
+export type CredentialKind = 'pass' | 'pin' | 'card';
+
+export interface DecisionRequest {
+  /** The lock (device id) the credential was presented at. */
+  lock: string;
+  /** The lock's groups from its config, for `group:NAME` audiences. */
+  lockGroups?: readonly string[];
+  credential: { kind: CredentialKind; value: string | Uint8Array };
+  /** The door's rule when the gateway does not know the time; default deny. */
+  timeUnknownPolicy?: TimeUnknownPolicy;
+  /** The reader that took the credential, for the audit trail. */
+  reader?: string;
+}
+
+/** A committed decision: when `granted`, the use is durable and the caller may move the relay. */
+export interface Decision {
+  granted: boolean;
+  reason: ReasonCode;
+  lock: string;
+  credential: CredentialKind;
+  /** Pass id, `pin:<lock>:<slot>:<hours>:<once|dur>`, or `card:<number>`. */
+  passId?: string;
+  /** Keyed hash of the holder's `sub`; the raw `sub` never leaves the service. */
+  subject?: string;
+  revocationVersion: number;
+  /** Openings left after this one, for passes with `uses`. */
+  usesLeft?: number;
+  /** The `access.decision` event as committed. */
+  event: PortierEvent;
+}
+
+interface Draft {
+  reason: ReasonCode;
+  passId?: string;
+  sub?: string;
+  extra?: Record<string, unknown>;
+  /** Runs inside the commit transaction; may turn a grant into a denial (uses, replay). */
+  commit?: () => { reason?: ReasonCode; extra?: Record<string, unknown> } | undefined;
+}
+
+/** Days an expired pass's use count is kept after its `exp` (the floor makes older rows useless). */
+const KEEP_USES_MS = 86_400_000;
+
+/**
+ * Decides whether a credential opens a lock, offline, and records every decision as a durable `access.decision`
+ * event. For a grant the use count and replay mark are written in the same synchronous=FULL transaction as the
+ * event, and `decide` returns only after that commit: a crash after it cannot give a single-use pass a second use.
+ */
+export class AccessService {
+  readonly keys: KeyStore;
+  readonly revocations: RevocationStore;
+  readonly pins: PinStore;
+  readonly cards: CardStore;
+  private readonly db: Database;
+  private readonly events: EventLog;
+  private readonly clock: Clock;
+  private readonly zone: ZoneClock;
+  private readonly leewayS: number;
+  private readonly subjects: SubjectHasher;
+  private readonly log: Logger | undefined;
+  private readonly counter: Counter<'lock' | 'reason'> | undefined;
+  private readonly metaValue: Statement;
+  private readonly getUses: Statement;
+  private readonly putUses: Statement;
+  private keyring: Keyring;
+  private keyringVersion: number;
+  private captured: PortierEvent[] | undefined;
+  private decisions = 0;
+
+  constructor(opts: AccessServiceOptions) {
+    const { db, events, meta, clock } = opts.store;
+    this.db = db;
+    this.events = events;
+    this.clock = clock;
+    this.zone = new ZoneClock(opts.timezone ?? 'UTC');
+    this.leewayS = opts.leewayS ?? DEFAULT_LEEWAY_S;
+    this.log = opts.log?.child({ component: 'access' });
+    this.keys = new KeyStore(db, meta);
+    this.revocations = new RevocationStore(db, meta);
+    this.pins = new PinStore(db, opts.lockout ?? DEFAULT_LOCKOUT);
+    this.cards = new CardStore(db);
+    this.subjects = new SubjectHasher(meta);
+    this.metaValue = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
+    this.getUses = db.prepare('SELECT used FROM access_uses WHERE pass_id = ?').pluck();
+    this.putUses = db.prepare(
+      `INSERT INTO access_uses (pass_id, used, max_uses, exp, last_ms) VALUES (?, 1, ?, ?, ?)
+       ON CONFLICT(pass_id) DO UPDATE SET used = used + 1, max_uses = excluded.max_uses, last_ms = excluded.last_ms`,
+    );
+    this.keyringVersion = this.keys.version();
+    this.keyring = this.keys.load();
+    events.onCommitted((committed) => this.captured?.push(...committed));
+    if (opts.metrics) {
+      const name = 'portier_access_decisions_total';
+      this.counter =
+        (opts.metrics.registry.getSingleMetric(name) as Counter<'lock' | 'reason'> | undefined) ??
+        new Counter({
+          name,
+          help: 'Access decisions, by lock and reason (ok = granted)',
+          labelNames: ['lock', 'reason'] as const,
+          registers: [opts.metrics.registry],
+        });
+    }
+    this.prune();
+  }
+
+  /** Decide, commit durably, and return. Never throws for bad credentials: they are denials with a reason. */
+  decide(req: DecisionRequest): Decision {
+    const now = this.clock.now();
+    const { kind, value } = req.credential;
+    let draft: Draft;
+    if (kind === 'pass') draft = this.draftPass(req, value, now);
+    else if (kind === 'pin') draft = this.draftPin(req, typeof value === 'string' ? value : '', now);
+    else draft = this.draftCard(req, typeof value === 'string' ? value.trim() : '', now);
+    const decision = this.commit(req, draft);
+    this.counter?.inc({ lock: req.lock, reason: decision.reason });
+    this.log?.info(
+      { lock: req.lock, credential: kind, reason: decision.reason, passId: decision.passId },
+      decision.granted ? 'access granted' : 'access denied',
+    );
+    if (++this.decisions % 1000 === 0) this.prune();
+    return decision;
+  }
+
+  /** The keyring in use, re-read when `keys import|remove` changed it (possibly from another process). */
+  currentKeyring(): Keyring {
+    const version = Number(this.metaValue.get('access.keyring_version') ?? '0');
+    if (version !== this.keyringVersion) {
+      this.keyring = this.keys.load();
+      this.keyringVersion = version;
+    }
+    return this.keyring;
+  }
+
+  private draftPass(req: DecisionRequest, value: string | Uint8Array, before: Now): Draft {
+    const v = verifyPass(value, this.currentKeyring());
+    if (!v.ok) return { reason: v.reason, extra: { detail: v.detail } };
+    const c = v.claims;
+    // A validly signed iat is evidence of the time, the only one a clockless gateway has; a synced clock needs none
+    // (and must not be pushed ahead by an issuer whose own clock runs fast).
+    if (c.iat !== undefined && (before.tq === 'floor' || before.tq === 'unknown')) this.clock.raiseFloor(c.iat * 1000);
+    const now = this.clock.now();
+    const base = { passId: c.id, extra: { format: v.format, kid: v.kid } } as const;
+    const reason = checkPolicy(c, {
+      lock: req.lock,
+      lockGroups: req.lockGroups ?? [],
+      nowMs: now.ms,
+      tq: now.tq,
+      timeUnknownPolicy: req.timeUnknownPolicy ?? 'deny',
+      zone: this.zone,
+      leewayS: this.leewayS,
+      isRevoked: (claims) => this.revocations.isRevoked(claims.id, claims.sub),
+    });
+    const draft: Draft = { ...base, reason: reason ?? 'ok' };
+    if (c.sub !== undefined) draft.sub = c.sub;
+    if (!reason && c.uses !== undefined) draft.commit = () => this.countUse(c, now.ms);
+    return draft;
+  }
+
+  /** Inside the commit transaction: refuse a pass whose uses are spent, else count this one. */
+  private countUse(c: PassClaims, nowMs: number): { reason?: ReasonCode; extra?: Record<string, unknown> } {
+    const max = c.uses!;
+    const used = (this.getUses.get(c.id) as number | undefined) ?? 0;
+    if (used >= max) return { reason: 'uses_exhausted', extra: { uses_left: 0 } };
+    this.putUses.run(c.id, max, c.exp, nowMs);
+    return { extra: { uses_left: max - used - 1 } };
+  }
+
+  private draftPin(req: DecisionRequest, code: string, now: Now): Draft {
+    const lock = req.lock;
+    if (now.tq === 'unknown' && req.timeUnknownPolicy !== 'allow') return { reason: 'time_unknown' };
+    const lockedMs = this.pins.lockedFor(lock, now.ms);
+    if (lockedMs > 0) return { reason: 'locked_out', extra: { locked_ms: lockedMs } };
+    const secret = this.pins.secret(lock);
+    if (!secret) return { reason: 'unknown_key', extra: { detail: 'no PIN secret for this lock' } };
+    const trimmed = code.trim();
+    const slot = matchPin(secret, lock, trimmed, Math.floor(now.ms / 1000));
+    if (!slot) {
+      const malformed = !/^\d{6,8}$/.test(trimmed);
+      return {
+        reason: malformed ? 'malformed' : 'wrong_code',
+        commit: () => {
+          const f = this.pins.recordFailure(lock, now.ms);
+          return { extra: { failures: f.failures, locked_ms: f.lockedMs } };
+        },
+      };
+    }
+    const passId = pinId(lock, slot);
+    if (this.revocations.isRevoked(passId, undefined)) return { reason: 'revoked', passId };
+    return {
+      reason: 'ok',
+      passId,
+      commit: () => {
+        if (slot.oneTime) {
+          if (this.pins.oneTimeUsed(lock, slot)) return { reason: 'uses_exhausted' };
+          this.pins.markOneTimeUsed(lock, slot);
+        }
+        this.pins.recordSuccess(lock);
+        return undefined;
+      },
+    };
+  }
+
+  private draftCard(req: DecisionRequest, card: string, now: Now): Draft {
+    const grant = card ? this.cards.get(card) : undefined;
+    if (!grant) return { reason: 'unknown_card' };
+    const draft: Draft = { reason: 'ok', passId: `card:${grant.card}` };
+    if (grant.sub !== undefined) draft.sub = grant.sub;
+    const leewayMs = this.leewayS * 1000;
+    if (!audienceMatches(grant.aud, req.lock, req.lockGroups)) draft.reason = 'wrong_lock';
+    else if (now.tq === 'unknown' && req.timeUnknownPolicy !== 'allow' && (grant.nbf ?? grant.exp) !== undefined) {
+      draft.reason = 'time_unknown';
+    } else if (grant.nbf !== undefined && now.ms + leewayMs < grant.nbf * 1000) draft.reason = 'not_yet_valid';
+    else if (grant.exp !== undefined && now.ms - leewayMs >= grant.exp * 1000) draft.reason = 'expired';
+    else if (this.revocations.isRevoked(draft.passId!, grant.sub)) draft.reason = 'revoked';
+    return draft;
+  }
+
+  /**
+   * Write the decision event (and, for a grant, the use count) in one synchronous=FULL transaction. The event is
+   * queued and flushed inside our transaction, because the safety level cannot change inside a transaction and
+   * `recordNow` would try to.
+   */
+  private commit(req: DecisionRequest, draft: Draft): Decision {
+    this.db.pragma('synchronous = FULL');
+    try {
+      return this.db.transaction(() => {
+        let reason = draft.reason;
+        let extra = draft.extra ?? {};
+        const after = draft.commit?.();
+        if (after?.reason) reason = after.reason;
+        if (after?.extra) extra = { ...extra, ...after.extra };
+        const revocationVersion = Number(this.metaValue.get(META_REVOCATION_VERSION) ?? '0');
+        const subject = draft.sub === undefined ? undefined : this.subjects.pseudonym(draft.sub);
+        const data: Record<string, unknown> = {
+          credential: req.credential.kind,
+          granted: reason === 'ok',
+          reason,
+          lock: req.lock,
+          revocation_version: revocationVersion,
+          ...extra,
+        };
+        if (draft.passId !== undefined) data.pass_id = draft.passId;
+        if (subject !== undefined) data.subject = subject;
+        if (req.reader !== undefined) data.reader = req.reader;
+        this.clock.persist();
+        this.captured = [];
+        try {
+          this.events.record({ dev: req.lock, type: 'access.decision', data }, { durable: false });
+          this.events.flush();
+          const event = this.captured.findLast((e) => e.type === 'access.decision' && e.dev === req.lock);
+          if (!event) throw new Error('access decision event was not committed');
+          const decision: Decision = {
+            granted: reason === 'ok',
+            reason,
+            lock: req.lock,
+            credential: req.credential.kind,
+            revocationVersion,
+            event,
+          };
+          if (draft.passId !== undefined) decision.passId = draft.passId;
+          if (subject !== undefined) decision.subject = subject;
+          if (typeof extra.uses_left === 'number') decision.usesLeft = extra.uses_left;
+          return decision;
+        } finally {
+          this.captured = undefined;
+        }
+      })();
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
+  }
+
+  /** Drop use counts and one-time PIN marks that can no longer matter (older than the time floor allows). */
+  prune(): void {
+    const floor = this.clock.timeFloor();
+    if (floor <= KEEP_USES_MS) return;
+    const cutoff = floor - KEEP_USES_MS;
+    this.db.prepare('DELETE FROM access_uses WHERE exp * 1000 < ?').run(cutoff);
+    this.pins.prune(cutoff);
+  }
+}
+
+/** The id a PIN code is known by in decisions and on the revocation list. */
+export function pinId(lock: string, slot: PinSlot): string {
+  return `pin:${lock}:${slot.slotStart}:${slot.hours}:${slot.oneTime ? 'once' : 'dur'}`;
+}
