@@ -1,0 +1,51 @@
+import { fullJitter } from 'exponential-backoff/dist/jitter/full/full.jitter.js';
+import { ErrorCode, PortierError } from '../core/errors.js';
+import type { BackoffSettings } from './types.js';
+
+/** Serial devices come back when a cable is replugged; a 2 s cap brings the link up within ~2 s of that. */
+export const SERIAL_BACKOFF: Required<BackoffSettings> = { initialMs: 250, maxMs: 2000 };
+/** Brokers and servers restart more slowly and are shared; a 10 s cap spares them a thundering herd. */
+export const NETWORK_BACKOFF: Required<BackoffSettings> = { initialMs: 250, maxMs: 10_000 };
+
+/**
+ * Delays between reconnect attempts: exponential (initialMs · 2^attempt, capped at maxMs) with full jitter
+ * (a uniform draw in [0, delay], the AWS "full jitter" scheme), so gateways that lost the same broker do not
+ * return in step.
+ *
+ * Built on the `exponential-backoff` package's jitter rather than its `backOff()` loop: that loop sleeps on a
+ * timer it never exposes, so a link could not cancel a pending wait when it is stopped.
+ */
+export class Backoff {
+  private attempt = 0;
+  readonly initialMs: number;
+  readonly maxMs: number;
+
+  constructor(settings: BackoffSettings | undefined, defaults: Required<BackoffSettings>) {
+    this.initialMs = settings?.initialMs ?? defaults.initialMs;
+    this.maxMs = settings?.maxMs ?? Math.max(defaults.maxMs, this.initialMs);
+    if (!Number.isFinite(this.initialMs) || this.initialMs < 1) {
+      throw new PortierError(ErrorCode.ConfigInvalid, `backoff initialMs must be >= 1, got ${this.initialMs}`);
+    }
+    if (!Number.isFinite(this.maxMs) || this.maxMs < this.initialMs) {
+      throw new PortierError(ErrorCode.ConfigInvalid, `backoff maxMs must be >= initialMs, got ${this.maxMs}`);
+    }
+  }
+
+  /** The ceiling of the next draw (ms), before jitter. */
+  ceiling(): number {
+    // 2^attempt overflows to Infinity long after it passes any sane cap; Math.min keeps it finite.
+    return Math.min(this.initialMs * 2 ** this.attempt, this.maxMs);
+  }
+
+  /** ms to wait before the next attempt, in [0, ceiling()]; each call moves one step up the curve. */
+  next(): number {
+    const delay = fullJitter(this.ceiling());
+    if (this.ceiling() < this.maxMs) this.attempt += 1;
+    return delay;
+  }
+
+  /** Back to the first step, after a connection that held. */
+  reset(): void {
+    this.attempt = 0;
+  }
+}

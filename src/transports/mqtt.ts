@@ -1,0 +1,307 @@
+import { connect, type IClientOptions, type ISubscriptionMap, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { ErrorCode, PortierError, reasonOf } from '../core/errors.js';
+import { Backoff, NETWORK_BACKOFF } from './backoff.js';
+import { ReconnectingLink } from './link.js';
+import { topicMatches, validateFilter, validateTopic } from './mqtt-topic.js';
+import type { BackoffSettings, MqttLink, MqttPublishOptions } from './types.js';
+
+type QoS = 0 | 1 | 2;
+
+/** A message the link publishes by itself: the last will, or the "online" state on every connect. */
+export interface MqttStateMessage {
+  topic: string;
+  payload: string | Buffer;
+  retain?: boolean;
+  /** default 1 */
+  qos?: QoS;
+}
+
+export interface MqttLinkOptions {
+  /** mqtt://, mqtts://, ws:// or wss:// */
+  url: string;
+  /** Fixed client id (so the broker can tie the will to us); random per connection when absent. */
+  clientId?: string;
+  /** Published by the broker when our connection dies without a DISCONNECT; also published by us on stop(). */
+  will?: MqttStateMessage;
+  /** Published after every (re)connect, once the subscriptions are back, e.g. portier/bridge/state "online". */
+  onlineMessage?: MqttStateMessage;
+  username?: string;
+  password?: string;
+  /** default 250 ms initial, 10 s cap */
+  backoff?: BackoffSettings;
+  /** s, 5-600, default 30: how soon a silently dead broker is noticed (1.5× this) */
+  keepaliveS?: number;
+  /** ms, 1000-60000, default 10000: how long one connect attempt may take */
+  connectTimeoutMs?: number;
+  /** publishes awaiting their acknowledgement, 1-100000, default 1000; beyond it publish() rejects at once */
+  maxInflight?: number;
+  /** 4 = MQTT 3.1.1 (default), 5 = MQTT 5.0 */
+  protocolVersion?: 4 | 5;
+}
+
+/**
+ * The local broker as a link. mqtt.js runs with `reconnectPeriod: 0` (it has no backoff of its own); this link
+ * reconnects with backoff and jitter, keeps the subscription table and subscribes it again on every connect, and
+ * routes each message only to the handlers whose own filter matches. `publish()` rejects with a transient
+ * TransportClosed error while offline instead of queueing in memory: the durable queue is the SQLite outbox.
+ */
+export function createMqttLink(opts: MqttLinkOptions, log: Logger): MqttLink {
+  return new MqttBrokerLink(opts, log);
+}
+
+type Handler = (topic: string, payload: Buffer) => void;
+
+interface Subscription {
+  qos: QoS;
+  handlers: Set<Handler>;
+}
+
+const PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:']);
+/** ms a graceful stop may spend on the final "offline" publish and DISCONNECT */
+const STOP_GRACE_MS = 2000;
+
+class MqttBrokerLink extends ReconnectingLink implements MqttLink {
+  private client: MqttClient | undefined;
+  private readonly subs = new Map<string, Subscription>();
+  private readonly inflight = new Set<(err: Error) => void>();
+  private readonly safeUrl: string;
+  private readonly maxInflight: number;
+
+  constructor(
+    private readonly opts: MqttLinkOptions,
+    log: Logger,
+  ) {
+    const safeUrl = redactUrl(opts.url);
+    super(log.child({ transport: 'mqtt', url: safeUrl }), new Backoff(opts.backoff, NETWORK_BACKOFF));
+    this.safeUrl = safeUrl;
+    this.maxInflight = opts.maxInflight ?? 1000;
+    let protocol: string;
+    try {
+      protocol = new URL(opts.url).protocol;
+    } catch {
+      throw new PortierError(ErrorCode.ConfigInvalid, `MQTT url "${safeUrl}" is not a URL`);
+    }
+    if (!PROTOCOLS.has(protocol)) {
+      throw new PortierError(ErrorCode.ConfigInvalid, `MQTT url "${safeUrl}": unsupported scheme ${protocol}`);
+    }
+    if (opts.will) validateTopic(opts.will.topic);
+    if (opts.onlineMessage) validateTopic(opts.onlineMessage.topic);
+  }
+
+  subscribe(filter: string, handler: Handler, opts: { qos?: QoS } = {}): () => void {
+    validateFilter(filter);
+    const qos = opts.qos ?? 0;
+    let sub = this.subs.get(filter);
+    const fresh = !sub;
+    const raised = sub !== undefined && qos > sub.qos;
+    if (!sub) {
+      sub = { qos, handlers: new Set() };
+      this.subs.set(filter, sub);
+    }
+    sub.qos = Math.max(sub.qos, qos) as QoS;
+    sub.handlers.add(handler);
+    // `connected` rather than state 'up': a filter added while open() resubscribes must not wait for the next drop.
+    if ((fresh || raised) && this.client?.connected) this.sendSubscribe({ [filter]: { qos: sub.qos } });
+    return () => {
+      const current = this.subs.get(filter);
+      if (!current?.handlers.delete(handler) || current.handlers.size > 0) return;
+      this.subs.delete(filter);
+      const client = this.client;
+      if (client?.connected) {
+        client.unsubscribeAsync(filter).catch((err: unknown) => this.log.debug({ err, filter }, 'unsubscribe failed'));
+      }
+    };
+  }
+
+  publish(topic: string, payload: string | Buffer, opts: MqttPublishOptions = {}): Promise<void> {
+    try {
+      validateTopic(topic);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const client = this.client;
+    if (this.state !== 'up' || !client) {
+      return Promise.reject(
+        new PortierError(ErrorCode.TransportClosed, `MQTT ${this.safeUrl} is ${this.state}`, { topic }),
+      );
+    }
+    if (this.inflight.size >= this.maxInflight) {
+      return Promise.reject(
+        new PortierError(
+          ErrorCode.TransportTimeout,
+          `MQTT ${this.safeUrl}: ${this.inflight.size} publishes in flight`,
+          {
+            topic,
+          },
+        ),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      const fail = (err: Error) => {
+        this.inflight.delete(fail);
+        reject(err);
+      };
+      this.inflight.add(fail);
+      client.publish(topic, payload, { qos: opts.qos ?? 0, retain: opts.retain ?? false }, (err) => {
+        if (!this.inflight.delete(fail)) return;
+        if (err) reject(closedError(this.safeUrl, reasonOf(err), topic));
+        else resolve();
+      });
+    });
+  }
+
+  /** On a graceful stop, say "offline" ourselves: a clean DISCONNECT makes the broker discard the will. */
+  override async stop(): Promise<void> {
+    const client = this.client;
+    if (client && this.state === 'up') {
+      const will = this.opts.will;
+      try {
+        if (will) {
+          await withTimeout(
+            client.publishAsync(will.topic, will.payload, { qos: will.qos ?? 1, retain: will.retain ?? false }),
+            STOP_GRACE_MS,
+          );
+        }
+        await withTimeout(new Promise<void>((resolve) => client.end(false, {}, () => resolve())), STOP_GRACE_MS);
+      } catch (err) {
+        this.log.debug({ err }, 'graceful MQTT disconnect failed');
+      }
+    }
+    await super.stop();
+  }
+
+  protected async open(): Promise<void> {
+    const client = connect(this.opts.url, this.clientOptions());
+    this.client = client;
+    let lastError: Error | undefined;
+    // Always listen: an 'error' event without a listener would be thrown out of the event loop.
+    client.on('error', (err) => {
+      lastError = err;
+      this.log.debug({ err: err.message }, 'mqtt error');
+    });
+    client.on('message', (topic, payload) => {
+      if (client === this.client) this.dispatch(topic, payload);
+    });
+    const closed = new Promise<never>((_, reject) => {
+      client.once('close', () => reject(closedError(this.safeUrl, lastError?.message ?? 'connection closed')));
+    });
+    // Stays pending while connected; only the races below and the 'close' handler care about it.
+    closed.catch(() => undefined);
+    await Promise.race([
+      new Promise<void>((resolve, reject) => {
+        client.once('connect', () => resolve());
+        client.once('error', (err) => reject(closedError(this.safeUrl, err.message)));
+      }),
+      closed,
+    ]);
+    client.on('close', () => {
+      if (client !== this.client) return;
+      this.rejectInflight(lastError?.message ?? 'connection closed');
+      this.lost(lastError ? `MQTT connection lost: ${lastError.message}` : 'MQTT connection lost');
+    });
+    if (this.subs.size > 0) {
+      const map: ISubscriptionMap = {};
+      for (const [filter, sub] of this.subs) map[filter] = { qos: sub.qos };
+      const granted = await Promise.race([client.subscribeAsync(map), closed]);
+      for (const g of granted) {
+        if (g.qos === 128) this.log.warn({ filter: g.topic }, 'broker refused subscription');
+      }
+    }
+    const online = this.opts.onlineMessage;
+    if (online) {
+      await Promise.race([
+        client.publishAsync(online.topic, online.payload, { qos: online.qos ?? 1, retain: online.retain ?? false }),
+        closed,
+      ]);
+    }
+  }
+
+  protected async release(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.rejectInflight('link released');
+    if (!client) return;
+    // Forced: the connection is already gone or being abandoned; waiting for acknowledgements would hang.
+    await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
+  }
+
+  private clientOptions(): IClientOptions {
+    const o = this.opts;
+    const options: IClientOptions = {
+      reconnectPeriod: 0,
+      connectTimeout: o.connectTimeoutMs ?? 10_000,
+      keepalive: o.keepaliveS ?? 30,
+      clean: true,
+      resubscribe: false,
+      queueQoSZero: false,
+      protocolVersion: o.protocolVersion ?? 4,
+    };
+    if (o.clientId) options.clientId = o.clientId;
+    if (o.username !== undefined) options.username = o.username;
+    if (o.password !== undefined) options.password = o.password;
+    if (o.will) {
+      options.will = {
+        topic: o.will.topic,
+        payload: Buffer.from(o.will.payload),
+        qos: o.will.qos ?? 1,
+        retain: o.will.retain ?? false,
+      };
+    }
+    return options;
+  }
+
+  private sendSubscribe(map: ISubscriptionMap): void {
+    const client = this.client;
+    if (!client) return;
+    client.subscribeAsync(map).then(
+      (granted) => {
+        for (const g of granted) if (g.qos === 128) this.log.warn({ filter: g.topic }, 'broker refused subscription');
+      },
+      // The table keeps the filter, so the next reconnect subscribes it again.
+      (err: unknown) => this.log.warn({ err: reasonOf(err), filters: Object.keys(map) }, 'subscribe failed'),
+    );
+  }
+
+  private dispatch(topic: string, payload: Buffer): void {
+    for (const [filter, sub] of this.subs) {
+      if (!topicMatches(filter, topic)) continue;
+      for (const handler of [...sub.handlers]) {
+        try {
+          handler(topic, payload);
+        } catch (err) {
+          this.log.error({ err, topic, filter }, 'mqtt handler threw');
+        }
+      }
+    }
+  }
+
+  private rejectInflight(reason: string): void {
+    const fails = [...this.inflight];
+    this.inflight.clear();
+    for (const fail of fails) fail(closedError(this.safeUrl, reason));
+  }
+}
+
+function closedError(url: string, reason: string, topic?: string): PortierError {
+  return new PortierError(ErrorCode.TransportClosed, `MQTT ${url}: ${reason}`, topic ? { topic } : {});
+}
+
+/** The URL without user:password, for logs and error messages. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//');
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new PortierError(ErrorCode.TransportTimeout, `no answer in ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
