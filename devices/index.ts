@@ -1,8 +1,12 @@
 import type { DriverDefinition } from '../src/core/driver.js';
 import { DriverRegistry } from '../src/core/driver-registry.js';
+import { gpioRelayLock } from './locks/gpio-relay.js';
+import { chirpstackParking } from './parking/chirpstack-parking.js';
+import { serialQrReader } from './readers/serial-qr.js';
+import { davisVantage } from './weather/davis-vantage.js';
 
 /** Every driver Portier ships, listed explicitly (no directory scanning). Append new drivers here. */
-export const DRIVERS: readonly DriverDefinition[] = [];
+export const DRIVERS: readonly DriverDefinition[] = [gpioRelayLock, serialQrReader, chirpstackParking, davisVantage];
 
 export function builtinDrivers(): DriverRegistry {
   return new DriverRegistry(DRIVERS);

@@ -1,9 +1,9 @@
+import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PortierEvent } from '../../src/core/events.js';
 import { nps405Status } from '../../firmware-stubs/nwave-payloads.js';
+import type { PortierEvent } from '../../src/core/events.js';
 import { eventually, PortierProcess } from '../helpers/daemon.js';
 import { type Rig, startRig } from '../helpers/rig.js';
 
@@ -95,7 +95,10 @@ describe('the daemon as a process, with its devices on real wires', () => {
       await rig.davis.stop();
       await rig.davisPty.stop();
       const down = await eventually(
-        () => watcher.events.slice(start).find((e) => e.dev === 'davis-1' && e.type === 'device.health' && e.data.up === false),
+        () =>
+          watcher.events
+            .slice(start)
+            .find((e) => e.dev === 'davis-1' && e.type === 'device.health' && e.data.up === false),
         10_000,
         'davis-1 down',
       );
@@ -111,7 +114,10 @@ describe('the daemon as a process, with its devices on real wires', () => {
       await rig.davis.start();
       const back = Date.now();
       await eventually(
-        () => watcher.events.find((e) => e.dev === 'davis-1' && e.type === 'device.health' && e.data.up === true && e.seq > down.seq),
+        () =>
+          watcher.events.find(
+            (e) => e.dev === 'davis-1' && e.type === 'device.health' && e.data.up === true && e.seq > down.seq,
+          ),
         5_000,
         'davis-1 up within 5 s of its return',
       );
@@ -134,7 +140,17 @@ describe('the daemon as a process, with its devices on real wires', () => {
       const rejected = (dev: string, reason: string) => (l: Record<string, unknown>) =>
         l.msg === 'input rejected' && l.device === dev && l.reason === reason;
 
-      await rig.bays[0]!.publishRaw('{"deviceInfo": {"devEui": "70b3d5e75e000001"}, "fPort": "one", "data": 42');
+      // The subscription is live once a good uplink comes back as an event.
+      const first = watcher.events.length;
+      await eventually(
+        () => {
+          void rig.bays[0]!.uplink(1, nps405Status(true));
+          return watcher.events.slice(first).some((e) => e.dev === 'bay-1');
+        },
+        15_000,
+        'bay-1 subscribed',
+      );
+      await rig.bays[0]!.publishRaw('{"deviceInfo": {"devEui": "70b3d5e75e000001"}, "fPort": "one", "data": 42}');
       const envelope = await daemon.waitFor(rejected('bay-1', 'bad_envelope'), 10_000, 'bad ChirpStack envelope');
       expect(envelope.count).toBe(1);
       await rig.bays[0]!.uplink(9, Buffer.from([0x01]));

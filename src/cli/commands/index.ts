@@ -1,5 +1,19 @@
 import type { Command } from '../command.js';
 import { configCommands } from './config.js';
+import { demoCommand } from './demo.js';
+import { keysCommands } from './keys.js';
+import { pinCommands } from './pin.js';
+import { revokeCommands } from './revoke.js';
+import { runCommand } from './run.js';
+import { tokenCommands } from './token.js';
 
 /** Every `portier` command, listed explicitly. Append new groups here. */
-export const COMMANDS: readonly Command[] = [...configCommands];
+export const COMMANDS: readonly Command[] = [
+  runCommand,
+  demoCommand,
+  ...configCommands,
+  ...keysCommands,
+  ...tokenCommands,
+  ...pinCommands,
+  ...revokeCommands,
+];

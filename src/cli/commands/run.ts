@@ -1,0 +1,54 @@
+import closeWithGrace from 'close-with-grace';
+import { builtinDrivers } from '../../../devices/index.js';
+import { createSdNotifier, startWatchdog } from '../../admin/sd-notify.js';
+import { loadConfigFile } from '../../config/load.js';
+import { Gateway } from '../../core/gateway.js';
+import { createLogger } from '../../core/logger.js';
+import { defaultTransports } from '../../transports/index.js';
+import { type Command, str, UsageError } from '../command.js';
+
+/** ms the daemon has to stop after SIGTERM before it exits anyway (systemd's own limit is longer). */
+const STOP_GRACE_MS = 4500;
+
+export const runCommand: Command = {
+  path: ['run'],
+  summary: 'Run the gateway daemon in the foreground (systemd runs this)',
+  usage: '[--config FILE]   (or PORTIER_CONFIG)',
+  options: { config: { type: 'string', short: 'c' } },
+  async run(args, io) {
+    const path = str(args, 'config') ?? io.env.PORTIER_CONFIG;
+    if (!path) throw new UsageError('give --config FILE or set PORTIER_CONFIG');
+    const loaded = loadConfigFile(path, builtinDrivers(), io.env);
+    const log = createLogger({ level: loaded.config.log.level });
+    for (const note of loaded.notes) log.info({ config: path }, note);
+    const gateway = new Gateway({ ...loaded, drivers: builtinDrivers(), transports: defaultTransports, log });
+    await runUntilSignalled(gateway, log);
+    return 0;
+  },
+};
+
+/**
+ * Start the gateway and keep it running until SIGTERM/SIGINT, then stop it within STOP_GRACE_MS: drivers first,
+ * then the log flush, then the database. Resolves once stopped; the caller's exit code is then 0.
+ */
+export async function runUntilSignalled(gateway: Gateway, log: ReturnType<typeof createLogger>): Promise<void> {
+  const sd = createSdNotifier({ log });
+  await gateway.start();
+  sd.ready(`${gateway.hosts.size} devices`);
+  // A device that is down is the device's problem; a store that cannot answer is the gateway's, and a restart helps.
+  const watchdog = startWatchdog({ notifier: sd, log, isHealthy: () => gateway.healthy() });
+  await new Promise<void>((resolve) => {
+    closeWithGrace(
+      { delay: STOP_GRACE_MS, logger: { error: (m: unknown) => log.error(m) } },
+      async ({ signal, err }) => {
+        if (err) log.fatal({ err }, 'fatal error, stopping');
+        else log.info({ signal }, 'stopping');
+        sd.stopping();
+        watchdog.stop();
+        await gateway.stop();
+        sd.close();
+        resolve();
+      },
+    );
+  });
+}
