@@ -2,8 +2,11 @@ import { decodeProtectedHeader } from 'jose';
 import { PASS_ALGS, type PassAlg } from './keyring.js';
 import { type Decoded, refuse, type SignedToken } from './token.js';
 
-/** Three base64url segments, the middle one possibly empty (RFC 7515 section 7.1). */
-const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+$/;
+/**
+ * Three base64url segments (RFC 7515 section 7.1). Payload and signature may be empty here so that an unsecured
+ * `alg: none` token reaches the header check and is refused as `alg_not_allowed`, not as `malformed`.
+ */
+const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 
 /** True when the text has the shape of a compact JWS (and so must not be read as base64url or hex). */
 export function looksLikeCompactJws(text: string): boolean {

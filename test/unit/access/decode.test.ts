@@ -59,7 +59,9 @@ describe('keyring (RFC 7517 / RFC 7638)', () => {
     expect(importIssuerKey(RFC8037_PRIVATE_JWK, { allowPrivate: true }).jwk).not.toHaveProperty('d');
     expect(() => importIssuerKey({ ...RFC8037_PUBLIC_JWK, alg: 'ES256' })).toThrow(/pins alg EdDSA/);
     expect(() => importIssuerKey({ kty: 'RSA', n: 'AQAB', e: 'AQAB' })).toThrow(/kty must be/);
-    expect(() => importIssuerKey({ ...RFC8392_EC_PUBLIC_JWK, y: RFC8392_EC_PUBLIC_JWK.x })).toThrow(/cannot be imported/);
+    expect(() => importIssuerKey({ ...RFC8392_EC_PUBLIC_JWK, y: RFC8392_EC_PUBLIC_JWK.x })).toThrow(
+      /cannot be imported/,
+    );
   });
 
   it('skips unusable keys of a set and refuses duplicate kids', () => {
