@@ -21,7 +21,8 @@ export class Backoff {
   readonly maxMs: number;
 
   constructor(settings: BackoffSettings | undefined, defaults: Required<BackoffSettings>) {
-    this.initialMs = settings?.initialMs ?? defaults.initialMs;
+    // One side given alone moves the other's default out of its way rather than making a contradiction.
+    this.initialMs = settings?.initialMs ?? Math.min(defaults.initialMs, settings?.maxMs ?? Number.POSITIVE_INFINITY);
     this.maxMs = settings?.maxMs ?? Math.max(defaults.maxMs, this.initialMs);
     if (!Number.isFinite(this.initialMs) || this.initialMs < 1) {
       throw new PortierError(ErrorCode.ConfigInvalid, `backoff initialMs must be >= 1, got ${this.initialMs}`);

@@ -62,8 +62,11 @@ export interface MqttPublishOptions {
 }
 
 export interface MqttLink extends Link {
-  /** Subscribe with a topic filter (+ and # allowed); the handler sees only messages that match this filter. */
-  subscribe(filter: string, handler: (topic: string, payload: Buffer) => void): () => void;
+  /**
+   * Subscribe with a topic filter (+ and # allowed); the handler sees only messages that match this filter.
+   * `opts.qos` is the maximum QoS asked of the broker for this filter (default 0).
+   */
+  subscribe(filter: string, handler: (topic: string, payload: Buffer) => void, opts?: { qos?: 0 | 1 | 2 }): () => void;
   publish(topic: string, payload: string | Buffer, opts?: MqttPublishOptions): Promise<void>;
 }
 

@@ -32,6 +32,13 @@ describe('Backoff', () => {
     expect(b.ceiling()).toBe(2000);
   });
 
+  it('lets a single setting move the other default out of its way', () => {
+    const low = new Backoff({ maxMs: 50 }, NETWORK_BACKOFF);
+    expect([low.initialMs, low.maxMs]).toEqual([50, 50]);
+    const high = new Backoff({ initialMs: 20_000 }, NETWORK_BACKOFF);
+    expect([high.initialMs, high.maxMs]).toEqual([20_000, 20_000]);
+  });
+
   it('refuses settings that cannot work', () => {
     for (const s of [{ initialMs: 0 }, { initialMs: 500, maxMs: 100 }, { initialMs: Number.NaN }]) {
       let caught: unknown;
