@@ -7,9 +7,14 @@ import { boschTps110Codec } from './parking/codecs/bosch-tps110.js';
 import { makeChirpstackCodec } from './parking/codecs/chirpstack.js';
 import type { Codec } from './parking/codecs/codec-kit.js';
 import { dingtekDo201Codec } from './parking/codecs/dingtek-do201.js';
+import { maxbotixCodec } from './parking/codecs/maxbotix.js';
 import { milesightEm400MudCodec } from './parking/codecs/milesight-em400-mud.js';
 import { nwaveNps310Codec, nwaveNps405Codec } from './parking/codecs/nwave.js';
 import { davisLoopCodec } from './weather/codecs/davis-loop.js';
+import { ecowittCodec } from './weather/codecs/ecowitt.js';
+import { nmeaWeatherCodec } from './weather/codecs/nmea-weather.js';
+import { rtl433Codec } from './weather/codecs/rtl433.js';
+import { shellyCoiotCodec } from './weather/codecs/shelly-coiot.js';
 
 export {
   type LoraUplink,
@@ -36,7 +41,12 @@ export const CODECS: readonly Codec[] = [
   dingtekDo201Codec,
   // The envelope resolves its device codec through this catalogue at decode time.
   makeChirpstackCodec((name) => findCodec(name)),
+  maxbotixCodec,
   davisLoopCodec,
+  rtl433Codec,
+  nmeaWeatherCodec,
+  ecowittCodec,
+  shellyCoiotCodec,
 ];
 
 const BY_NAME = new Map<string, Codec>();

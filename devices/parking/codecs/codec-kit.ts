@@ -55,7 +55,8 @@ export interface Codec {
  * - `garbage`: not the format at all (bad hex, bad JSON, no header, unknown message type byte).
  * - `bad_crc`: checksum mismatch (ErrorCode.DeviceChecksum).
  * - `out_of_range`: well formed, but a value the device cannot produce.
- * - `not_weather`: an rtl_433 line that is not a weather sensor; `unknown_model`: a weather model without a map.
+ * - `not_weather`: a valid line or status that is not from a weather sensor (rtl_433 TPMS, a Shelly relay);
+ *   `unknown_model`: a weather line from another station than the one configured (a neighbour on the band).
  * - `ignored`: a valid message that carries no occupancy or weather (debug, configuration feedback).
  * - `unknown_codec`, `bad_envelope`: for envelope codecs (ChirpStack, The Things Stack).
  */
@@ -74,7 +75,7 @@ export type DecodeReason =
   | 'bad_option';
 
 /** Reasons that describe expected traffic rather than a fault: a driver may skip them without alarm. */
-export const BENIGN_REASONS: ReadonlySet<string> = new Set(['ignored', 'not_weather']);
+export const BENIGN_REASONS: ReadonlySet<string> = new Set(['ignored', 'not_weather', 'unknown_model']);
 
 /** Build the decode error: DeviceChecksum for `bad_crc`, DeviceConfigInvalid for options, else DeviceDecodeFailed. */
 export function decodeError(

@@ -6,7 +6,6 @@
  */
 import {
   type Codec,
-  compact,
   type DecodedEvent,
   type DecodeOptions,
   decodeError,
@@ -15,6 +14,7 @@ import {
   round,
 } from '../../parking/codecs/codec-kit.js';
 import { crc16Xmodem } from './davis-crc.js';
+import { type WeatherFields, weatherReading } from './reading.js';
 import { fToC, inHgToHpa, mm, mphToMs, windDir } from './units.js';
 
 /** Bytes in every LOOP and LOOP2 packet, CRC included. */
@@ -41,7 +41,7 @@ function clickMm(opts?: DecodeOptions): number {
 }
 
 /** Fields both packet types carry at the same offsets; each dash value (no sensor, no data) becomes absent. */
-function common(p: Buffer, click: number): Record<string, unknown> {
+function common(p: Buffer, click: number): WeatherFields {
   // Barometer is inHg/1000; the manual says values outside 20-32.5 inHg are not logged, and 0 means none.
   const bar = p.readUInt16LE(7);
   const outTemp = p.readInt16LE(12);
@@ -67,22 +67,22 @@ function common(p: Buffer, click: number): Record<string, unknown> {
   };
 }
 
-function loop1(p: Buffer, click: number): Record<string, unknown> {
+function loop1(p: Buffer, click: number): WeatherFields {
   // One bit per transmitter station, 1 = low battery; 0 means every transmitter reports a good battery.
   const txBattery = p.readUInt8(86);
-  return compact({ ...common(p, click), battery_ok: txBattery === 0 });
+  return { ...common(p, click), battery_ok: txBattery === 0 };
 }
 
-function loop2(p: Buffer, click: number): Record<string, unknown> {
+function loop2(p: Buffer, click: number): WeatherFields {
   const gust = p.readUInt16LE(22);
   const dew = p.readInt16LE(30);
-  return compact({
+  return {
     ...common(p, click),
     // 10-minute gust in whole mph; 0xFF (or 0xFFFF) when dashed.
     wind_gust_ms: gust === 0xff || gust === 0xffff ? undefined : mphToMs(gust),
     // Whole °F, computed by the console; a low byte of 0xFF marks it dashed.
     dew_point_c: (dew & 0xff) === 0xff ? undefined : fToC(dew),
-  });
+  };
 }
 
 /**
@@ -98,8 +98,9 @@ export function decodeDavisLoop(input: Buffer | string, opts?: DecodeOptions): D
   if (crc16Xmodem(p) !== 0) throw decodeError(NAME, 'bad_crc', 'CRC-16 over the packet is not 0');
   const type = p.readUInt8(4);
   // Rev A firmware sent "LOOP" with byte 3 = 'P' and byte 4 = 0: the same layout as type 0.
-  if (type === 0) return { type: 'weather.reading', data: loop1(p, click) };
-  if (type === 1) return { type: 'weather.reading', data: loop2(p, click) };
+  // A packet with every field dashed (the ISS out of reach) has no reading to give: `out_of_range`.
+  if (type === 0) return weatherReading(NAME, loop1(p, click));
+  if (type === 1) return weatherReading(NAME, loop2(p, click));
   throw decodeError(NAME, 'garbage', `unknown LOOP packet type ${type}`, { packet_type: type });
 }
 

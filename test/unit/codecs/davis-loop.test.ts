@@ -159,7 +159,7 @@ describe('davis-loop LOOP2 (type 1)', () => {
     });
   });
 
-  it('drops a dashed gust (0xFF) and a dashed dew point (low byte 0xFF)', () => {
+  it('drops every dashed field, and rejects a packet with nothing left as out_of_range', () => {
     const p = buildLoop2((b) => {
       b.writeUInt16LE(0xff, 22);
       b.writeInt16LE(255, 30);
@@ -171,7 +171,7 @@ describe('davis-loop LOOP2 (type 1)', () => {
       b.writeUInt16LE(0x7fff, 44);
       b.writeUInt16LE(0xffff, 50);
     });
-    expect(decodeDavisLoop(p).data).toEqual({});
+    expect(reasonOfDecode(failure(() => decodeDavisLoop(p)))).toBe('out_of_range');
   });
 });
 

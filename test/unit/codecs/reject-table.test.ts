@@ -67,6 +67,44 @@ const TABLE: Record<string, Row[]> = {
   ],
 };
 
+const WH25 =
+  '{"time" : "@0.193872s", "model" : "Fineoffset-WH25", "id" : 80, "battery_ok" : 1, "temperature_C" : 23.200, "humidity" : 57, "pressure_hPa" : 1001.100, "mic" : "CHECKSUM"}';
+const MDA = '$WIMDA,3.02,I,1.01,B,23.4,C,,,40.2,,12.1,C,19.3,T,20.1,M,13.1,N,1.1,M*62';
+const HT = '{"G":[[0,3101,22.5],[0,3103,51.5],[0,3111,87]]}';
+
+TABLE.maxbotix = [
+  ['truncated', 'R12\r'],
+  ['oversized', 'R123456\r'],
+  ['wrong_port', 'R1234\r', { fport: 1 }],
+  ['garbage', 'X1234\r'],
+];
+TABLE.rtl433 = [
+  ['truncated', WH25.slice(0, 70)],
+  ['oversized', `{"model":"x","pad":"${'y'.repeat(5000)}"}`],
+  ['wrong_port', WH25, { fport: 1 }],
+  ['garbage', '[1,2,3]'],
+  ['not_weather', '{"model" : "Ford", "type" : "TPMS", "id" : "45bb320f"}'],
+];
+TABLE['nmea-weather'] = [
+  ['truncated', '$WIMDA,3.02,I,1.01,B,23.4,C'],
+  ['oversized', `${MDA}${','.repeat(100)}`],
+  ['wrong_port', MDA, { fport: 1 }],
+  ['garbage', 'hello world'],
+  ['bad_crc', MDA.replace('*62', '*63')],
+];
+TABLE.ecowitt = [
+  ['truncated', 'tempf=71.8&humidity='],
+  ['oversized', `tempf=1&pad=${'x'.repeat(9000)}`],
+  ['wrong_port', 'tempf=71.8', { fport: 1 }],
+  ['garbage', '{"tempf": 71.8}'],
+];
+TABLE['shelly-coiot'] = [
+  ['truncated', HT.slice(0, 20)],
+  ['oversized', `{"G":[],"pad":"${'x'.repeat(5000)}"}`],
+  ['wrong_port', HT, { fport: 1 }],
+  ['garbage', '{"G":"nope"}'],
+];
+
 const REQUIRED = ['truncated', 'oversized', 'wrong_port', 'garbage'];
 
 describe('reject table', () => {
