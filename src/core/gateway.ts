@@ -10,6 +10,7 @@ import type { GatewaySignals } from './driver.js';
 import type { DriverRegistry } from './driver-registry.js';
 import { ErrorCode, PortierError } from './errors.js';
 import { Metrics } from './metrics.js';
+import { Provisioning } from './provisioning.js';
 
 /** Constructors of the real links; tests and the demo may pass their own. */
 export interface TransportFactories {
@@ -48,6 +49,7 @@ export class Gateway {
   readonly metrics = new Metrics({ defaults: true });
   store!: Store;
   readonly hosts = new Map<string, DeviceHost>();
+  readonly provisioning = new Provisioning(this);
   private mqttLink: MqttLink | undefined;
   private gpioBackend: GpioBackend | undefined;
   private coapLink: CoapLink | undefined;
@@ -59,6 +61,14 @@ export class Gateway {
   constructor(private readonly opts: GatewayOptions) {
     this.log = opts.log.child({ component: 'gateway' });
     this.bus = new EventBus(this.log);
+  }
+
+  get drivers(): DriverRegistry {
+    return this.opts.drivers;
+  }
+
+  get config(): GatewayConfig {
+    return this.opts.config;
   }
 
   get id(): string {
@@ -95,7 +105,12 @@ export class Gateway {
     }
     for (const rec of this.store.devices.list()) {
       if (rec.config.enabled === false) continue;
-      await this.startDevice(rec.id, rec.driver, rec.config);
+      try {
+        await this.startDevice(rec.id, rec.driver, rec.config);
+      } catch (err) {
+        // A stored device this version cannot run (driver gone, schema changed) must not keep the others down.
+        this.log.error({ err, device: rec.id }, 'device not started');
+      }
     }
     this.floorTimer = setInterval(() => this.store.clock.persist(), FLOOR_PERSIST_MS);
     this.floorTimer.unref();
