@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { configCommands } from './config.js';
+import { decodeCommands } from './decode.js';
 import { demoCommand } from './demo.js';
 import { keysCommands } from './keys.js';
 import { pinCommands } from './pin.js';
@@ -16,4 +17,5 @@ export const COMMANDS: readonly Command[] = [
   ...tokenCommands,
   ...pinCommands,
   ...revokeCommands,
+  ...decodeCommands,
 ];
