@@ -175,7 +175,10 @@ export class AccessService {
     if (!v.ok) return { reason: v.reason, extra: { detail: v.detail } };
     const c = v.claims;
     // A validly signed iat is evidence of the time, the only one a clockless gateway has; a synced clock needs none
-    // (and must not be pushed ahead by an issuer whose own clock runs fast).
+    // (and must not be pushed ahead by an issuer whose own clock runs fast). The raised floor moves `now` forward,
+    // which can only make a pass expire sooner; the time quality stays what it was before this pass, because a pass
+    // must not vouch for its own freshness (an old pass shown to a gateway that has never known the time would
+    // otherwise be judged at its own iat and open).
     if (c.iat !== undefined && (before.tq === 'floor' || before.tq === 'unknown')) this.clock.raiseFloor(c.iat * 1000);
     const now = this.clock.now();
     const base = { passId: c.id, extra: { format: v.format, kid: v.kid } } as const;
@@ -183,7 +186,7 @@ export class AccessService {
       lock: req.lock,
       lockGroups: req.lockGroups ?? [],
       nowMs: now.ms,
-      tq: now.tq,
+      tq: before.tq,
       timeUnknownPolicy: req.timeUnknownPolicy ?? 'deny',
       zone: this.zone,
       leewayS: this.leewayS,
