@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { ConfigError } from '../config/load.js';
 import { reasonOf } from '../core/errors.js';
 import { type CliIo, type Command, parse, UsageError } from './command.js';
 import { COMMANDS } from './commands/index.js';
@@ -49,8 +50,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     return await cmd.run(args, io);
   } catch (err) {
-    const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const code = (err as { code?: unknown }).code;
+    const usage = err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'));
     io.err(`portier ${cmd.path.join(' ')}: ${reasonOf(err).split('\n')[0]}`);
+    // A config that fails validation lists every problem, one per line, after the one-line reason.
+    if (err instanceof ConfigError) for (const p of err.problems) io.err(`  ${p}`);
     return usage ? 2 : 1;
   }
 }
