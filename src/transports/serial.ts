@@ -114,6 +114,11 @@ class SerialPortLink extends ReconnectingLink implements SerialLink {
         path: this.opts.path,
       });
     }
+    if (port !== this.port) {
+      // Released (stopped) while the open was under way: release() could not close a port that was not open yet.
+      await new Promise<void>((resolve) => port.close(() => resolve()));
+      throw new PortierError(ErrorCode.TransportClosed, `serial ${this.opts.path}: released while opening`);
+    }
     this.framer.reset();
     this.armWatchdog();
     this.log.debug({ device }, 'serial open');

@@ -164,4 +164,21 @@ describe('MQTT link against a real mosquitto', () => {
     await waitFor(() => control.some(([t]) => t === 'late/after'), 'control got it');
     expect(got.slice(before).some(([t]) => t === 'late/after')).toBe(false);
   });
+
+  it('bounds publishes in flight and refuses bad URLs and topics with clear errors', async () => {
+    const b = await broker();
+    const { link: l } = link({ url: b.url, maxInflight: 2 });
+    await waitFor(() => l.state === 'up', 'up');
+    const results = await Promise.allSettled([1, 2, 3].map((i) => l.publish(`bound/${i}`, 'x', { qos: 1 })));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    const third = results[2] as PromiseRejectedResult;
+    expect(isPortierError(third.reason, ErrorCode.TransportTimeout)).toBe(true);
+    await l.publish('bound/4', 'x', { qos: 1 });
+    const wildcard = await l.publish('a/+', 'x').catch((e: unknown) => e);
+    expect(isPortierError(wildcard, ErrorCode.ConfigInvalid)).toBe(true);
+    expect(() => l.subscribe('a/#/b', () => undefined)).toThrow(/bad MQTT topic filter/);
+    expect(() => createMqttLink({ url: 'http://127.0.0.1:1883' }, silentLogger())).toThrow(/unsupported scheme http:/);
+    // Credentials in a URL never reach an error message or a log line.
+    expect(() => createMqttLink({ url: 'mqtt://user:secret@' }, silentLogger())).toThrow(/^MQTT url "mqtt:\/\/" is/);
+  });
 });

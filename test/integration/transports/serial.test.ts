@@ -122,4 +122,17 @@ describe('serial link over a socat pty pair', () => {
     await waitFor(() => frames.length >= 2, 'two frames');
     expect(frames).toEqual(['ABCD', 'EFGH']);
   });
+
+  it('leaves the port free when stopped while still opening', async () => {
+    const { link, pair } = await setup();
+    for (let i = 0; i < 5; i++) {
+      link.start();
+      await link.stop();
+    }
+    expect(link.state).toBe('stopped');
+    // serialport locks the tty exclusively: a port leaked by the link would make this open fail.
+    const probe = new SerialDevice(pair.gatewayPath, 19200);
+    await probe.open(() => undefined);
+    await probe.close();
+  });
 });
