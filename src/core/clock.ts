@@ -41,8 +41,8 @@ export class Clock {
   ) {
     this.wall = opts.wall ?? Date.now;
     const trust = opts.trustSystemClock === true;
-    this.isSynced = opts.isSynced ?? (() => trust || existsSync('/run/systemd/timesync/synchronized'));
-    this.hasRtc = opts.hasRtc ?? (() => existsSync('/dev/rtc0'));
+    this.isSynced = opts.isSynced ?? cached(() => trust || existsSync('/run/systemd/timesync/synchronized'));
+    this.hasRtc = opts.hasRtc ?? cached(() => existsSync('/dev/rtc0'));
     this.floor = store?.readFloor() ?? 0;
     this.persistedFloor = this.floor;
   }
@@ -78,4 +78,20 @@ export class Clock {
       this.persistedFloor = this.floor;
     }
   }
+}
+
+/** ms a probe of the system's clock state stays valid: a file check per event would cost a syscall each. */
+const PROBE_TTL_MS = 10_000;
+
+function cached(probe: () => boolean): () => boolean {
+  let value = false;
+  let at = Number.NEGATIVE_INFINITY;
+  return () => {
+    const now = performance.now();
+    if (now - at > PROBE_TTL_MS) {
+      value = probe();
+      at = now;
+    }
+    return value;
+  };
 }
