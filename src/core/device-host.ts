@@ -94,7 +94,7 @@ export class DeviceHost {
       clock: store.clock,
       bus,
       metrics,
-      emit: (type: EventType, data) => store.events.record({ dev: id, type, data }),
+      emit: (type: EventType, data, opts) => store.events.record({ dev: id, type, data }, opts),
       emitNow: (type: EventType, data) => store.events.recordNow({ dev: id, type, data }),
       reject: (reason, detail) => this.reject(reason, detail),
       health: (up, reason) => this.health(up, reason),

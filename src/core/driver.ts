@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { CoapLink, GpioBackend, MqttLink, SerialLink, SerialOptions } from '../transports/types.js';
 import type { EventBus } from './bus.js';
 import type { Clock } from './clock.js';
-import type { EventType, PortierEvent } from './events.js';
+import type { EventType, Lane, PortierEvent } from './events.js';
 import type { Metrics } from './metrics.js';
 
 export type DeviceKind = 'lock' | 'reader' | 'parking' | 'weather' | 'sensor';
@@ -15,6 +15,14 @@ export interface GatewaySignals {
   event: PortierEvent;
   /** A credential presented at a reader: a pass, a PIN or a card number, for the access service to decide. */
   credential: { reader: string; lock: string; kind: 'pass' | 'pin' | 'card'; value: string; at: number };
+}
+
+/** How a driver's event is recorded (a subset of the event log's append options). */
+export interface EmitOptions {
+  /** Keep the event in the local log only, out of the outbox (the cloud never sees it). */
+  localOnly?: boolean;
+  /** Override the event type's default lane. */
+  lane?: Lane;
 }
 
 /** What a running driver instance can do. */
@@ -32,8 +40,11 @@ export interface DriverContext<C> {
   log: Logger;
   clock: Clock;
   bus: EventBus<GatewaySignals>;
-  /** Record an event of this device (group-committed). */
-  emit(type: EventType, data: Record<string, unknown>): void;
+  /**
+   * Record an event of this device (group-committed). `opts.localOnly` keeps it out of the outbox (raw readings
+   * that the cloud gets only as aggregates); `opts.lane` overrides the type's default lane.
+   */
+  emit(type: EventType, data: Record<string, unknown>, opts?: EmitOptions): void;
   /** Record an event durably (synchronous=FULL) and return it committed. */
   emitNow(type: EventType, data: Record<string, unknown>): PortierEvent;
   /** Count and log one rejected input; the driver keeps running. `reason` is a short stable code. */
