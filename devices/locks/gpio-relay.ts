@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
 import type { Bit, GpioInput, GpioOutput } from '../../src/transports/types.js';
+import { lockAccessSettings } from './access-settings.js';
 
 const pin = z.number().int().min(0, 'expected a BCM line 0-27').max(27, 'expected a BCM line 0-27');
 
@@ -25,6 +26,7 @@ export const gpioRelayConfig = z
     contact_debounce_ms: z.number().int().min(0).max(1000).default(20),
     /** ms the door may stand open before `held_open` is raised, 1000-3600000 */
     held_open_ms: z.number().int().min(1000).max(3_600_000).default(30_000),
+    ...lockAccessSettings,
   })
   .strict();
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { AccessController } from '../access/controller.js';
 import type { DeviceEntry, GatewayConfig } from '../config/schema.js';
 import type { Store } from '../store/store.js';
 import { openStore } from '../store/store.js';
@@ -55,11 +56,16 @@ export class Gateway {
   private coapLink: CoapLink | undefined;
   private publisher: LocalPublisher | undefined;
   private floorTimer: NodeJS.Timeout | undefined;
-  private readonly log: Logger;
+  readonly log: Logger;
+  /** The process's root logger, for services that make their own children. */
+  readonly rootLog: Logger;
+  /** Readers to locks; created at start (it needs the store). */
+  access!: AccessController;
   private stopping = false;
 
   constructor(private readonly opts: GatewayOptions) {
     this.log = opts.log.child({ component: 'gateway' });
+    this.rootLog = opts.log;
     this.bus = new EventBus(this.log);
   }
 
@@ -96,6 +102,8 @@ export class Gateway {
         data: { alarm: 'database_quarantined', quarantined_to: this.store.quarantinedTo },
       });
     }
+    this.access = new AccessController(this);
+    this.access.start();
     const declared = this.opts.devices.map((d) => ({ id: d.id, driver: d.driver, config: deviceConfig(d) }));
     this.store.devices.syncFromConfig(declared);
 
@@ -164,6 +172,7 @@ export class Gateway {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.floorTimer);
+    this.access?.stop();
     await Promise.allSettled([...this.hosts.values()].map((h) => h.stop()));
     this.hosts.clear();
     this.store?.events.flush();
