@@ -3,6 +3,7 @@ import { AccessController } from '../access/controller.js';
 import type { DeviceEntry, GatewayConfig } from '../config/schema.js';
 import type { Store } from '../store/store.js';
 import { openStore } from '../store/store.js';
+import { BridgeApi } from '../sync/bridge-api.js';
 import { LocalPublisher } from '../sync/local.js';
 import type { CoapLink, GpioBackend, MqttLink, SerialLink, SerialOptions } from '../transports/types.js';
 import { EventBus } from './bus.js';
@@ -55,6 +56,7 @@ export class Gateway {
   private gpioBackend: GpioBackend | undefined;
   private coapLink: CoapLink | undefined;
   private publisher: LocalPublisher | undefined;
+  private bridge: BridgeApi | undefined;
   private floorTimer: NodeJS.Timeout | undefined;
   readonly log: Logger;
   /** The process's root logger, for services that make their own children. */
@@ -110,6 +112,8 @@ export class Gateway {
     if (config.local_mqtt) {
       this.publisher = new LocalPublisher(() => this.mqtt(), config.local_mqtt.base_topic, this.log);
       this.publisher.attach(this.bus);
+      this.bridge = new BridgeApi(this, config.local_mqtt.base_topic);
+      this.bridge.start();
     }
     for (const rec of this.store.devices.list()) {
       if (rec.config.enabled === false) continue;
@@ -173,6 +177,7 @@ export class Gateway {
     this.stopping = true;
     clearInterval(this.floorTimer);
     this.access?.stop();
+    this.bridge?.stop();
     await Promise.allSettled([...this.hosts.values()].map((h) => h.stop()));
     this.hosts.clear();
     this.store?.events.flush();

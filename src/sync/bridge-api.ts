@@ -1,0 +1,116 @@
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { reasonOf } from '../core/errors.js';
+import type { Gateway } from '../core/gateway.js';
+
+/**
+ * The gateway's request/response API on the local broker (as Zigbee2MQTT's bridge API):
+ * `<base>/bridge/request/<op>` with a JSON body (optionally carrying `transaction`), answered on
+ * `<base>/bridge/response/<op>` with `{status: "ok"|"error", data?, error?, transaction?}`.
+ * Read-only on purpose: the local broker is shared with Home Assistant and sensors, and nothing that changes
+ * provisioning, keys or revocations is accepted without an operator's signature or the admin token.
+ */
+const OPS = {
+  health: z.object({}).loose(),
+  devices: z.object({}).loose(),
+  device: z.object({ id: z.string().min(1) }).loose(),
+  events: z
+    .object({
+      limit: z.number().int().min(1).max(500).default(50),
+      dev: z.string().optional(),
+      type: z.string().optional(),
+    })
+    .loose(),
+  outbox: z.object({}).loose(),
+} as const;
+
+type Op = keyof typeof OPS;
+
+export class BridgeApi {
+  private off: (() => void) | undefined;
+  private readonly log: Logger;
+  /** Requests refused as malformed since start. */
+  rejected = 0;
+
+  constructor(
+    private readonly gateway: Gateway,
+    private readonly base: string,
+  ) {
+    this.log = gateway.rootLog.child({ component: 'bridge-api' });
+  }
+
+  start(): void {
+    const link = this.gateway.mqtt();
+    this.off = link.subscribe(`${this.base}/bridge/request/+`, (topic, payload) => {
+      const op = topic.slice(topic.lastIndexOf('/') + 1);
+      const reply = this.answer(op, payload);
+      link
+        .publish(`${this.base}/bridge/response/${op}`, JSON.stringify(reply), { qos: 0 })
+        .catch((err: unknown) => this.log.debug({ err: reasonOf(err) }, 'bridge response not sent'));
+    });
+  }
+
+  stop(): void {
+    this.off?.();
+  }
+
+  /** The response for one request; never throws. */
+  answer(op: string, payload: Buffer): Record<string, unknown> {
+    let body: unknown = {};
+    let transaction: unknown;
+    try {
+      if (payload.length > 0) body = JSON.parse(payload.toString('utf8'));
+      transaction = (body as { transaction?: unknown } | null)?.transaction;
+    } catch {
+      return this.fail('request body is not JSON');
+    }
+    const withTx = (r: Record<string, unknown>) => (transaction === undefined ? r : { ...r, transaction });
+    if (!(op in OPS)) return withTx(this.fail(`unknown op "${op}" (known: ${Object.keys(OPS).join(', ')})`));
+    const parsed = OPS[op as Op].safeParse(body ?? {});
+    if (!parsed.success) {
+      const i = parsed.error.issues[0];
+      return withTx(this.fail(`${i?.path.join('.') || 'body'}: ${i?.message ?? 'invalid'}`));
+    }
+    try {
+      return withTx({ status: 'ok', data: this.run(op as Op, parsed.data as Record<string, unknown>) });
+    } catch (err) {
+      return withTx(this.fail(reasonOf(err)));
+    }
+  }
+
+  private fail(error: string): Record<string, unknown> {
+    this.rejected++;
+    return { status: 'error', error };
+  }
+
+  private run(op: Op, args: Record<string, unknown>): unknown {
+    const g = this.gateway;
+    switch (op) {
+      case 'health':
+        return {
+          gateway: g.id,
+          healthy: g.healthy().healthy,
+          devices: [...g.hosts.values()].map((h) => ({ id: h.id, up: h.isUp ?? null })),
+          time: g.store.clock.now(),
+        };
+      case 'devices':
+        return g.store.devices
+          .list()
+          .map((d) => ({ id: d.id, driver: d.driver, source: d.source, up: g.hosts.get(d.id)?.isUp ?? null }));
+      case 'device': {
+        const d = g.store.devices.get(String(args.id));
+        if (!d) throw new Error(`no device "${String(args.id)}"`);
+        const host = g.hosts.get(d.id);
+        return { ...d, up: host?.isUp ?? null, rejected: Object.fromEntries(host?.rejected ?? []) };
+      }
+      case 'events': {
+        const filter: { dev?: string; type?: string } = {};
+        if (typeof args.dev === 'string') filter.dev = args.dev;
+        if (typeof args.type === 'string') filter.type = args.type;
+        return g.store.events.tail(Number(args.limit), filter);
+      }
+      case 'outbox':
+        return g.store.db.prepare('SELECT lane, COUNT(*) AS count FROM outbox GROUP BY lane ORDER BY lane').all();
+    }
+  }
+}

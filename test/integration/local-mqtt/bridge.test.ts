@@ -1,0 +1,71 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../helpers/daemon.js';
+import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
+import { type Broker, startMosquitto } from '../../helpers/mosquitto.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+describe('the local broker: bridge state, events and the request/response API', () => {
+  let broker: Broker;
+  let tg: TestGateway;
+  let client: MqttClient;
+  const got = new Map<string, string[]>();
+
+  beforeAll(async () => {
+    broker = await startMosquitto();
+    client = await mqtt.connectAsync(broker.url, { clientId: `bridge-test-${process.pid}` });
+    client.on('message', (topic, payload) => got.set(topic, [...(got.get(topic) ?? []), payload.toString()]));
+    await client.subscribeAsync(['portier/bridge/#', 'portier/+/state', 'portier/+/event']);
+    tg = await startTestGateway({
+      dir: tempDir(),
+      brokerUrl: broker.url,
+      devices: [{ id: 'door', driver: 'gpio-relay-lock', settings: { relay_pin: 4 } }],
+    });
+  });
+  afterAll(async () => {
+    await tg?.gateway.stop();
+    await client?.endAsync();
+    await broker?.stop();
+  });
+
+  const request = async (op: string, body: unknown): Promise<Record<string, unknown>> => {
+    const topic = `portier/bridge/response/${op}`;
+    const before = got.get(topic)?.length ?? 0;
+    await client.publishAsync(`portier/bridge/request/${op}`, typeof body === 'string' ? body : JSON.stringify(body));
+    const text = await eventually(() => got.get(topic)?.[before], 10_000, `response to ${op}`);
+    return JSON.parse(text) as Record<string, unknown>;
+  };
+
+  it('publishes bridge/state online (retained) and each committed event and state', async () => {
+    await eventually(() => got.get('portier/bridge/state')?.includes('online'), 10_000, 'bridge online');
+    await tg.gateway.hosts.get('door')!.command('unlock', { duration_ms: 500 });
+    await eventually(
+      () => got.get('portier/door/event')?.some((e) => JSON.parse(e).type === 'lock.state'),
+      10_000,
+      'lock event',
+    );
+    const state = JSON.parse(got.get('portier/door/state')!.at(-1)!) as Record<string, unknown>;
+    expect(state).toHaveProperty('locked');
+  });
+
+  it('answers requests with status and data, echoing the transaction', async () => {
+    const health = await request('health', { transaction: 7 });
+    expect(health).toMatchObject({ status: 'ok', transaction: 7, data: { gateway: 'test-gw', healthy: true } });
+    const device = await request('device', { id: 'door' });
+    expect(device).toMatchObject({ status: 'ok', data: { id: 'door', driver: 'gpio-relay-lock', source: 'config' } });
+  });
+
+  it('refuses bad requests with a specific error and keeps serving', async () => {
+    expect(await request('reboot', {})).toMatchObject({
+      status: 'error',
+      error: expect.stringMatching(/unknown op "reboot"/),
+    });
+    expect(await request('device', { id: 42 })).toMatchObject({
+      status: 'error',
+      error: expect.stringMatching(/^id: /),
+    });
+    expect(await request('events', '{not json')).toMatchObject({ status: 'error', error: 'request body is not JSON' });
+    expect(await request('device', { id: 'nope' })).toMatchObject({ status: 'error', error: 'no device "nope"' });
+    expect((await request('events', { limit: 5 })).status).toBe('ok');
+  });
+});
