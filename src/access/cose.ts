@@ -1,5 +1,6 @@
-import { type DecodeOptions, decode, encode, Tag } from 'cbor2';
+import { type DecodeOptions, decode, Tag } from 'cbor2';
 import type { PassAlg } from './keyring.js';
+import { sigStructure } from './sig-structure.js';
 import { type Decoded, refuse, type SignedToken } from './token.js';
 
 /** CBOR tags: COSE_Sign1 (RFC 9052), COSE_Mac0, and CWT (RFC 8392 section 6). */
@@ -31,21 +32,35 @@ export const CBOR_OPTS: DecodeOptions = {
   maxDepth: 8,
 };
 
-const EMPTY = new Uint8Array(0);
-
 /** Decode CBOR from any byte view; cbor2 treats a Node Buffer differently from a plain Uint8Array, so normalize. */
 export function cborDecode(bytes: Uint8Array): unknown {
   const plain = Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes);
   return decode(plain, CBOR_OPTS);
 }
 
-/** The COSE Sig_structure for COSE_Sign1 (RFC 9052 section 4.4), with empty external AAD. */
-export function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Array {
-  return encode(['Signature1', plain(protectedBytes), EMPTY, plain(payload)]);
-}
+/**
+ * Decoded protected headers by their bytes. Every pass of an issuer carries the same few bytes here (`a10127`),
+ * and a cbor2 decode costs about as much as the signature check, so good headers are decoded once. Bounded: an
+ * attacker sending unique headers only causes misses. The maps are never modified after decoding.
+ */
+const protectedCache = new Map<string, Map<unknown, unknown>>();
+const MAX_PROTECTED = 64;
 
-function plain(b: Uint8Array): Uint8Array {
-  return Object.getPrototypeOf(b) === Uint8Array.prototype ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+function decodeProtected(prot: Uint8Array): Map<unknown, unknown> | string {
+  if (prot.length === 0) return new Map();
+  const key = Buffer.from(prot.buffer, prot.byteOffset, prot.byteLength).toString('latin1');
+  const hit = protectedCache.get(key);
+  if (hit) return hit;
+  let decoded: unknown;
+  try {
+    decoded = cborDecode(prot);
+  } catch (err) {
+    return `protected header is not CBOR: ${(err as Error).message}`;
+  }
+  if (!(decoded instanceof Map)) return 'protected header is not a map';
+  if (protectedCache.size >= MAX_PROTECTED) protectedCache.clear();
+  protectedCache.set(key, decoded);
+  return decoded;
 }
 
 /**
@@ -73,18 +88,8 @@ export function decodeCoseSign1(bytes: Uint8Array): Decoded<SignedToken> {
   if (!(payload instanceof Uint8Array)) return refuse('malformed', 'payload is not a byte string');
   if (!(signature instanceof Uint8Array)) return refuse('malformed', 'signature is not a byte string');
 
-  let protMap: Map<unknown, unknown>;
-  if (prot.length === 0) protMap = new Map();
-  else {
-    let decoded: unknown;
-    try {
-      decoded = cborDecode(prot);
-    } catch (err) {
-      return refuse('malformed', `protected header is not CBOR: ${(err as Error).message}`);
-    }
-    if (!(decoded instanceof Map)) return refuse('malformed', 'protected header is not a map');
-    protMap = decoded;
-  }
+  const protMap = decodeProtected(prot);
+  if (typeof protMap === 'string') return refuse('malformed', protMap);
   for (const label of unprot.keys()) {
     if (protMap.has(label)) return refuse('malformed', `header label ${String(label)} is in both header buckets`);
   }

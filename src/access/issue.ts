@@ -4,8 +4,9 @@ import { importJWK, SignJWT } from 'jose';
 import { z } from 'zod';
 import { ErrorCode, PortierError } from '../core/errors.js';
 import { base45Encode } from './base45.js';
-import { COSE_ALG_ID, sigStructure } from './cose.js';
+import { COSE_ALG_ID } from './cose.js';
 import { jwkThumbprint, type PassAlg } from './keyring.js';
+import { sigStructureDirect } from './sig-structure.js';
 import { PT1_PREFIX } from './verify.js';
 import { parseWindows } from './windows.js';
 
@@ -101,7 +102,7 @@ export function issueCwt(key: SigningKey, spec: PassSpec): { bytes: Uint8Array; 
   if (s.win !== undefined) claims.set('win', s.win);
   const protectedBytes = encode(new Map([[1, COSE_ALG_ID[key.alg]]]));
   const payload = encode(claims);
-  const toSign = sigStructure(protectedBytes, payload);
+  const toSign = sigStructureDirect(protectedBytes, payload);
   const signature =
     key.alg === 'EdDSA'
       ? cryptoSign(null, toSign, key.key)

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { base45Decode, base45Encode } from '../../../src/access/base45.js';
 import { decodeCoseSign1 } from '../../../src/access/cose.js';
 import { importIssuerKey, jwkThumbprint, Keyring, parseJwks } from '../../../src/access/keyring.js';
+import { sigStructure, sigStructureDirect } from '../../../src/access/sig-structure.js';
 import { verifyPass } from '../../../src/access/verify.js';
 import {
   BASE45_EXAMPLES,
@@ -144,5 +145,18 @@ describe('pass decoding against public vectors', () => {
     expect(verifyPass(RFC8392_SIGNED_CWT, new Keyring([importIssuerKey(RFC8037_PUBLIC_JWK)]))).toMatchObject({
       reason: 'unknown_key',
     });
+  });
+});
+
+describe('Sig_structure (RFC 9052 section 4.4)', () => {
+  it('reuses cbor2-encoded parts and gives the same bytes as one cbor2 encode, for every length class', () => {
+    for (const prot of [new Uint8Array([0xa1, 0x01, 0x27]), new Uint8Array([0xa1, 0x01, 0x26]), new Uint8Array(0)]) {
+      for (const len of [0, 1, 23, 24, 255, 256, 1000, 65_536]) {
+        const payload = Uint8Array.from({ length: len }, (_, i) => (i * 7) & 0xff);
+        expect(Buffer.from(sigStructure(prot, payload))).toEqual(Buffer.from(sigStructureDirect(prot, payload)));
+        // a second call takes the reused parts
+        expect(Buffer.from(sigStructure(prot, payload))).toEqual(Buffer.from(sigStructureDirect(prot, payload)));
+      }
+    }
   });
 });
