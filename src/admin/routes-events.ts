@@ -1,0 +1,75 @@
+import { ApiError } from './api-errors.js';
+import { errorSchema, eventsQuery, eventsResponse, streamQuery } from './api-schemas.js';
+import type { AdminContext } from './context.js';
+import { type AnyRoute, defineRoute } from './route.js';
+import { securityHeaders } from './security-headers.js';
+
+/** The event log: a tail or a page after a seq, and a live stream. */
+export function eventRoutes(ctx: AdminContext): AnyRoute[] {
+  const db = ctx.gateway.store.db;
+  return [
+    defineRoute({
+      method: 'GET',
+      url: '/api/events',
+      summary: 'The event log: the newest `limit` events, or with `after` the next `limit` after that seq',
+      tag: 'events',
+      auth: 'bearer',
+      query: eventsQuery,
+      responses: {
+        200: { description: 'Events, oldest first', schema: eventsResponse },
+        400: { description: 'Invalid query', schema: errorSchema },
+      },
+      handler: ({ query, reply }) => {
+        const where: string[] = [];
+        const args: unknown[] = [];
+        if (query.dev) {
+          where.push('dev = ?');
+          args.push(query.dev);
+        }
+        if (query.type) {
+          where.push('type = ?');
+          args.push(query.type);
+        }
+        let sql: string;
+        if (query.after !== undefined) {
+          where.push('seq > ?');
+          args.push(query.after);
+          sql = `SELECT seq, body FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`;
+        } else {
+          const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+          sql = `SELECT seq, body FROM events ${filter} ORDER BY seq DESC LIMIT ?`;
+        }
+        const rows = db.prepare(sql).all(...args, query.limit) as Array<{ seq: number; body: string }>;
+        if (query.after === undefined) rows.reverse();
+        const last = rows.at(-1)?.seq ?? query.after ?? 0;
+        // The stored bodies are the events' JSON already: splice them rather than parse and re-serialize.
+        reply.type('application/json; charset=utf-8');
+        return `{"events":[${rows.map((r) => r.body).join(',')}],"last_seq":${last}}`;
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/events/stream',
+      summary: 'Server-Sent Events of every committed event (id = seq; Last-Event-ID resumes), for live views',
+      tag: 'events',
+      auth: 'bearer',
+      query: streamQuery,
+      responses: {
+        200: { description: '`event: event` messages whose data is one event', contentType: 'text/event-stream' },
+        503: { description: 'Too many streams open', schema: errorSchema },
+      },
+      handler: ({ query, req, reply }) => {
+        if (!ctx.stream.hasRoom()) throw new ApiError(503, 'too_many_streams', 'too many event streams are open');
+        const header = req.headers['last-event-id'];
+        const lastId = typeof header === 'string' && /^\d{1,15}$/.test(header) ? Number(header) : undefined;
+        reply.hijack();
+        ctx.stream.open(reply.raw, {
+          ...(query.dev ? { dev: query.dev } : {}),
+          ...(query.type ? { type: query.type } : {}),
+          ...(lastId !== undefined ? { lastEventId: lastId } : {}),
+          headers: securityHeaders(false),
+        });
+      },
+    }),
+  ];
+}
