@@ -101,13 +101,6 @@ export function decodeCoseSign1(bytes: Uint8Array): Decoded<SignedToken> {
     const unknown = crit.filter((label) => !understood.has(label));
     if (unknown.length) return refuse('malformed', `unknown critical header ${String(unknown[0])}`);
   }
-  if (!protMap.has(H_ALG)) {
-    return refuse('malformed', unprot.has(H_ALG) ? 'alg must be in the protected header' : 'no alg');
-  }
-  const algId = protMap.get(H_ALG);
-  const alg = typeof algId === 'number' ? COSE_ALGS.get(algId) : undefined;
-  if (!alg) return refuse('alg_not_allowed', `alg ${String(algId)} is not EdDSA (-8) or ES256 (-7)`);
-
   const rawKid = protMap.has(H_KID) ? protMap.get(H_KID) : unprot.get(H_KID);
   let kid: string | undefined;
   if (rawKid !== undefined) {
@@ -116,6 +109,13 @@ export function decodeCoseSign1(bytes: Uint8Array): Decoded<SignedToken> {
     }
     kid = kidText(rawKid);
   }
+  if (!protMap.has(H_ALG)) {
+    return refuse('malformed', unprot.has(H_ALG) ? 'alg must be in the protected header' : 'no alg');
+  }
+  const algId = protMap.get(H_ALG);
+  const alg = typeof algId === 'number' ? COSE_ALGS.get(algId) : undefined;
+  if (!alg) return refuse('alg_not_allowed', `alg ${String(algId)} is not EdDSA (-8) or ES256 (-7)`);
+
   const token: SignedToken = {
     format: 'cwt',
     alg,

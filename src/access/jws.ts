@@ -33,9 +33,6 @@ export function decodeCompactJws(text: string): Decoded<SignedToken> {
   }
   if (!('alg' in header)) return refuse('malformed', 'no alg');
   if (typeof header.alg !== 'string') return refuse('malformed', 'alg is not a string');
-  if (!(PASS_ALGS as readonly string[]).includes(header.alg)) {
-    return refuse('alg_not_allowed', `alg ${header.alg.slice(0, 20)} is not EdDSA or ES256`);
-  }
   if ('crit' in header) {
     const crit = header.crit;
     if (!Array.isArray(crit) || crit.length === 0) return refuse('malformed', 'crit must be a non-empty array');
@@ -48,6 +45,9 @@ export function decodeCompactJws(text: string): Decoded<SignedToken> {
       return refuse('malformed', 'kid must be text of 1-128 characters');
     }
     kid = header.kid;
+  }
+  if (!(PASS_ALGS as readonly string[]).includes(header.alg)) {
+    return refuse('alg_not_allowed', `alg ${header.alg.slice(0, 20)} is not EdDSA or ES256`);
   }
   const token: SignedToken = {
     format: 'jwt',
