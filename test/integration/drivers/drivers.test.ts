@@ -1,9 +1,13 @@
 import { ChirpstackSensorStub } from '../../../firmware-stubs/chirpstack-sensor.js';
+import { CoapBaySensorStub } from '../../../firmware-stubs/coap-bay-sensor.js';
 import { DavisConsoleStub } from '../../../firmware-stubs/davis-console.js';
 import { GpioDoorStub } from '../../../firmware-stubs/gpio-door.js';
+import { LoopDetectorStub } from '../../../firmware-stubs/loop-detector.js';
+import { MaxbotixSensorStub } from '../../../firmware-stubs/maxbotix-sensor.js';
 import { nps405Status } from '../../../firmware-stubs/nwave-payloads.js';
 import { createPtyPair } from '../../../firmware-stubs/pty-pair.js';
 import { QrScannerStub } from '../../../firmware-stubs/qr-scanner.js';
+import { TtsSensorStub } from '../../../firmware-stubs/tts-sensor.js';
 import { driverContract } from './contract.js';
 
 driverContract('gpio-relay-lock', async ({ gpioDir }) => {
@@ -74,5 +78,77 @@ driverContract('davis-vantage', async ({ dir }) => {
       await console.stop();
       await pty.stop();
     },
+  };
+});
+
+driverContract('tts-parking', async ({ broker }) => {
+  const sensor = new TtsSensorStub({ brokerUrl: broker.url, deviceId: 'bay-17', devEui: '70b3d5e75e00c0df' });
+  await sensor.start();
+  let occupied = false;
+  return {
+    settings: { dev_eui: '70B3D5E75E00C0DF', codec: 'nwave-nps405', device_id: 'bay-17' },
+    async produce() {
+      occupied = !occupied;
+      await sensor.uplink(1, nps405Status(occupied));
+    },
+    produceBad: { reason: 'bad_envelope', run: () => sensor.publishRaw('{"end_device_ids":{"device_id":"bay-17"}}') },
+    stop: () => sensor.stop(),
+  };
+});
+
+driverContract('loop-detector', async ({ gpioDir }) => {
+  const loop = new LoopDetectorStub({ dir: gpioDir, line: 12 });
+  await loop.start();
+  let present = false;
+  return {
+    settings: { pin: 12, contact_debounce_ms: 0, debounce_ms: 0 },
+    async produce() {
+      present = !present;
+      loop.set(present);
+    },
+    stop: () => loop.stop(),
+  };
+});
+
+driverContract('maxbotix-parking', async ({ dir }) => {
+  const pty = await createPtyPair(dir);
+  const sonar = new MaxbotixSensorStub({ path: pty.devicePath, intervalMs: 50 });
+  await sonar.start();
+  let occupied = false;
+  return {
+    settings: { path: pty.gatewayPath, debounce_ms: 0 },
+    async produce() {
+      occupied = !occupied;
+      sonar.park(occupied);
+    },
+    produceBad: { reason: 'garbage', run: () => sonar.writeRaw('X0042\r') },
+    async stop() {
+      await sonar.stop();
+      await pty.stop();
+    },
+  };
+});
+
+driverContract('coap-parking', async () => {
+  const sensor = new CoapBaySensorStub();
+  const url = await sensor.start();
+  let occupied = false;
+  return {
+    settings: { url, mode: 'observe' },
+    async produce() {
+      occupied = !occupied;
+      sensor.set(occupied);
+    },
+    produceBad: { reason: 'truncated', run: async () => sensor.setRaw('[{"n":"presence","vb":tr') },
+    stop: () => sensor.stop(),
+  };
+});
+
+driverContract('parking-zone', async () => {
+  // A zone has no wire: its input is its bays' events; with refresh_s it restates its counts every second.
+  return {
+    settings: { bays: ['bay-a', 'bay-b'], capacity: 3, refresh_s: 1 },
+    async produce() {},
+    stop: async () => undefined,
   };
 });
