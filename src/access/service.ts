@@ -142,7 +142,10 @@ export class AccessService {
     this.prune();
   }
 
-  /** Decide, commit durably, and return. Never throws for bad credentials: they are denials with a reason. */
+  /**
+   * Decide, commit durably, and return. Never throws for bad credentials: they are denials with a reason. Throws
+   * only when the store cannot commit (disk full, I/O error); then nothing was recorded and the door stays shut.
+   */
   decide(req: DecisionRequest): Decision {
     const now = this.clock.now();
     const { kind, value } = req.credential;
@@ -317,7 +320,7 @@ export class AccessService {
     const floor = this.clock.timeFloor();
     if (floor <= KEEP_USES_MS) return;
     const cutoff = floor - KEEP_USES_MS;
-    this.db.prepare('DELETE FROM access_uses WHERE exp * 1000 < ?').run(cutoff);
+    this.db.prepare('DELETE FROM access_uses WHERE exp < ?').run(Math.floor(cutoff / 1000));
     this.pins.prune(cutoff);
   }
 }

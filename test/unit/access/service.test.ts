@@ -94,6 +94,17 @@ describe('AccessService decisions', () => {
     expect(t.store.db.pragma('synchronous', { simple: true })).toBe(1); // back to NORMAL after the FULL commit
   });
 
+  it('forgets use counts of passes that expired more than a day before the time floor, and keeps the others', () => {
+    const { t, svc } = setup();
+    svc.decide(req(pass({ id: 'old1', uses: 5, iat: NOW - 3 * DAY, exp: NOW + 60 })));
+    svc.decide(req(pass({ id: 'new1', uses: 5, exp: NOW + 3 * DAY })));
+    t.wall.ms = T + 2 * DAY * 1000;
+    t.store.clock.now();
+    new AccessService({ store: t.store }).prune();
+    const ids = t.store.db.prepare('SELECT pass_id FROM access_uses ORDER BY pass_id').pluck().all();
+    expect(ids).toEqual(['new1']);
+  });
+
   it('rotates keys: old and new key both open until the old one is removed', () => {
     const { svc } = setup();
     const next = makeKey('k2', 'ES256');
