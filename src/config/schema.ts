@@ -51,6 +51,28 @@ export const cloudSchema = z
     batch_max_age_ms: z.number().int().min(0).max(60_000).default(500),
     /** bytes on disk the outbox may use before telemetry and state are shed */
     disk_budget_bytes: z.number().int().min(1_048_576).default(2_147_483_648),
+    /** JWK Set of the operator keys that sign provisioning, key and revocation commands; without it they are refused */
+    operator_keys_file: z.string().optional(),
+    /** batches awaiting PUBACK at most (the adaptive window's ceiling), 1-256 */
+    max_inflight: z.number().int().min(1).max(256).default(16),
+    /** ms, first reconnect delay (full jitter below it), 10-60000 */
+    reconnect_min_ms: z.number().int().min(10).max(60_000).default(1000),
+    /** ms, cap on the reconnect delay, 100-3600000 */
+    reconnect_max_ms: z.number().int().min(100).max(3_600_000).default(60_000),
+    /** ms without a PUBACK after which the connection is treated as dead and dropped, 1000-600000 */
+    ack_timeout_ms: z.number().int().min(1000).max(600_000).default(30_000),
+    /** s, MQTT keepalive, 5-3600 */
+    keepalive_s: z.number().int().min(5).max(3600).default(30),
+    /** s the broker keeps our session (and commands sent meanwhile) after we drop (MQTT 5), 0-4294967295 */
+    session_expiry_s: z.number().int().min(0).max(4_294_967_295).default(604_800),
+    /** days an acknowledged event stays in the local log (events tail, dashboard) unless the budget needs it, 0-3650 */
+    retain_acked_days: z.number().min(0).max(3650).default(7),
+    /** s between gateway.health reports of backlog and shed counts, 10-86400 */
+    health_interval_s: z.number().int().min(10).max(86_400).default(300),
+    /** s, the first downsampling keeps one telemetry reading per device per this interval, 1-86400 */
+    telemetry_downsample_s: z.number().int().min(1).max(86_400).default(600),
+    /** s a signed command may live (exp - iat) at most, 60-2592000 */
+    command_max_lifetime_s: z.number().int().min(60).max(2_592_000).default(86_400),
   })
   .strict();
 

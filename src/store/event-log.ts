@@ -6,6 +6,18 @@ import { laneOf } from '../core/events.js';
 
 export const LANE_CODES: Record<Lane, number> = { critical: 0, state: 1, telemetry: 2 };
 
+/** The lanes by code, in drain order (critical first). */
+export const LANES_BY_CODE: readonly Lane[] = ['critical', 'state', 'telemetry'];
+
+/** One row put into the outbox by a commit: what the sync service needs to account for it without a query. */
+export interface OutboxAppend {
+  seq: number;
+  /** Lane code (LANE_CODES). */
+  lane: number;
+  /** UTF-8 bytes of the stored event JSON, as it will be sent. */
+  bytes: number;
+}
+
 export interface AppendOptions {
   /** Commit with synchronous=FULL before returning (access decisions, audit). Default for the critical lane. */
   durable?: boolean;
@@ -29,6 +41,7 @@ export class EventLog {
   private pending: Array<{ input: EventInput; opts: AppendOptions }> = [];
   private flushScheduled = false;
   private readonly committedListeners: Array<(events: PortierEvent[]) => void> = [];
+  private readonly outboxListeners: Array<(rows: OutboxAppend[]) => void> = [];
 
   constructor(
     private readonly db: Database,
@@ -43,6 +56,14 @@ export class EventLog {
   /** Called after every commit with the committed events, in seq order. */
   onCommitted(listener: (events: PortierEvent[]) => void): void {
     this.committedListeners.push(listener);
+  }
+
+  /**
+   * Called after every commit that put rows into the outbox, with those rows in seq order (the sync service keeps
+   * its per-lane counts from this instead of scanning the outbox).
+   */
+  onOutboxAppend(listener: (rows: OutboxAppend[]) => void): void {
+    this.outboxListeners.push(listener);
   }
 
   /** Queue an event for the next group commit. */
@@ -83,6 +104,8 @@ export class EventLog {
   private commit(batch: Array<{ input: EventInput; opts: AppendOptions }>): PortierEvent[] {
     const firstSeq = this.nextSeq;
     const events: PortierEvent[] = [];
+    const appended: OutboxAppend[] = [];
+    const measure = this.outboxListeners.length > 0;
     try {
       this.db.transaction(() => {
         let seq = firstSeq;
@@ -98,8 +121,13 @@ export class EventLog {
             tq: now.tq,
             data: input.data,
           };
-          this.insertEvent.run(seq, event.id, event.dev, event.type, event.ts, JSON.stringify(event));
-          if (!opts.localOnly) this.insertOutbox.run(seq, LANE_CODES[opts.lane ?? laneOf(input.type)]);
+          const body = JSON.stringify(event);
+          this.insertEvent.run(seq, event.id, event.dev, event.type, event.ts, body);
+          if (!opts.localOnly) {
+            const lane = LANE_CODES[opts.lane ?? laneOf(input.type)];
+            this.insertOutbox.run(seq, lane);
+            if (measure) appended.push({ seq, lane, bytes: Buffer.byteLength(body) });
+          }
           events.push(event);
           seq++;
         }
@@ -110,6 +138,7 @@ export class EventLog {
       throw err;
     }
     this.nextSeq = firstSeq + events.length;
+    if (appended.length) for (const listener of this.outboxListeners) listener(appended);
     for (const listener of this.committedListeners) listener(events);
     return events;
   }

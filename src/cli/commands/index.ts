@@ -3,6 +3,7 @@ import { configCommands } from './config.js';
 import { decodeCommands } from './decode.js';
 import { demoCommand } from './demo.js';
 import { keysCommands } from './keys.js';
+import { outboxCommands } from './outbox.js';
 import { pinCommands } from './pin.js';
 import { revokeCommands } from './revoke.js';
 import { runCommand } from './run.js';
@@ -18,4 +19,5 @@ export const COMMANDS: readonly Command[] = [
   ...pinCommands,
   ...revokeCommands,
   ...decodeCommands,
+  ...outboxCommands,
 ];

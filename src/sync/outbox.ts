@@ -1,0 +1,132 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { Lane } from '../core/events.js';
+import { LANES_BY_CODE, type OutboxAppend } from '../store/event-log.js';
+
+/** One outbox row with the stored event JSON, as the batcher reads it. */
+export interface OutboxRow {
+  seq: number;
+  body: string;
+}
+
+/** Backlog of one lane. */
+export interface LaneBacklog {
+  /** events waiting for the cloud's acknowledgement */
+  count: number;
+  /** UTF-8 bytes of their JSON */
+  bytes: number;
+}
+
+/** A contiguous run of one lane's outbox rows (every row of that lane with seq in [first, last]). */
+export interface LaneRange {
+  lane: number;
+  first: number;
+  last: number;
+}
+
+/**
+ * The outbox as the sync service sees it: reads in drain order, deletes after acknowledgement, and keeps
+ * per-lane counts and bytes in memory (one scan at start, then updated by every append, ack and shed) so that
+ * metrics and the health report never scan a week's backlog on the event loop.
+ *
+ * Assumes one writing process per database, as the event log does (it numbers `seq` in memory).
+ */
+export class Outbox {
+  private readonly takeStmt: Statement<[number, number, number], OutboxRow>;
+  private readonly ackStmt: Statement<[number, number, number]>;
+  private readonly oldestStmt: Statement<[number], { ts: string } | undefined>;
+  private readonly backlog: LaneBacklog[] = LANES_BY_CODE.map(() => ({ count: 0, bytes: 0 }));
+
+  constructor(private readonly db: Database) {
+    this.takeStmt = db.prepare(
+      `SELECT o.seq AS seq, e.body AS body FROM outbox o JOIN events e ON e.seq = o.seq
+       WHERE o.lane = ? AND o.seq > ? ORDER BY o.seq LIMIT ?`,
+    );
+    this.ackStmt = db.prepare('DELETE FROM outbox WHERE lane = ? AND seq BETWEEN ? AND ?');
+    this.oldestStmt = db.prepare(
+      'SELECT e.ts AS ts FROM outbox o JOIN events e ON e.seq = o.seq WHERE o.lane = ? ORDER BY o.seq LIMIT 1',
+    ) as Statement<[number], { ts: string } | undefined>;
+    this.recount();
+  }
+
+  /** Rebuild the in-memory counts from the table (start, and after another process may have written). */
+  recount(): void {
+    for (const b of this.backlog) {
+      b.count = 0;
+      b.bytes = 0;
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT o.lane AS lane, COUNT(*) AS n, COALESCE(SUM(octet_length(e.body)), 0) AS bytes
+         FROM outbox o JOIN events e ON e.seq = o.seq GROUP BY o.lane`,
+      )
+      .all() as Array<{ lane: number; n: number; bytes: number }>;
+    for (const r of rows) {
+      const b = this.backlog[r.lane];
+      if (b) {
+        b.count = r.n;
+        b.bytes = r.bytes;
+      }
+    }
+  }
+
+  /** Account for rows the event log just committed (wire to `EventLog.onOutboxAppend`). */
+  appended(rows: readonly OutboxAppend[]): void {
+    for (const r of rows) {
+      const b = this.backlog[r.lane];
+      if (!b) continue;
+      b.count++;
+      b.bytes += r.bytes;
+    }
+  }
+
+  /** Account for rows deleted elsewhere (the shedder). */
+  removed(lane: number, count: number, bytes: number): void {
+    const b = this.backlog[lane];
+    if (!b) return;
+    b.count = Math.max(0, b.count - count);
+    b.bytes = Math.max(0, b.bytes - bytes);
+  }
+
+  /** Up to `limit` rows of one lane with seq above `afterSeq`, oldest first. */
+  take(lane: number, afterSeq: number, limit: number): OutboxRow[] {
+    return this.takeStmt.all(lane, afterSeq, limit);
+  }
+
+  /**
+   * Delete acknowledged rows. Each range is every row of its lane between first and last: the batcher took them
+   * as consecutive rows of that lane, and rows appended later have higher seq, so the range holds nothing else.
+   */
+  acknowledge(ranges: readonly LaneRange[], counts: readonly LaneBacklog[]): void {
+    this.db.transaction(() => {
+      for (const r of ranges) this.ackStmt.run(r.lane, r.first, r.last);
+    })();
+    counts.forEach((c, lane) => {
+      this.removed(lane, c.count, c.bytes);
+    });
+  }
+
+  /** Current backlog of one lane (in-memory counts). */
+  lane(lane: number): LaneBacklog {
+    return { ...(this.backlog[lane] ?? { count: 0, bytes: 0 }) };
+  }
+
+  /** Total events waiting. */
+  total(): number {
+    return this.backlog.reduce((n, b) => n + b.count, 0);
+  }
+
+  /** ISO time of the oldest waiting event of a lane, or undefined when the lane is empty. */
+  oldestTs(lane: number): string | undefined {
+    return this.oldestStmt.get(lane)?.ts;
+  }
+
+  /** Per-lane summary with ages in seconds relative to `nowMs`. */
+  summary(nowMs: number): Record<Lane, LaneBacklog & { oldest_age_s: number | null }> {
+    const out = {} as Record<Lane, LaneBacklog & { oldest_age_s: number | null }>;
+    LANES_BY_CODE.forEach((name, code) => {
+      const ts = this.backlog[code]!.count > 0 ? this.oldestTs(code) : undefined;
+      out[name] = { ...this.lane(code), oldest_age_s: ts ? Math.max(0, (nowMs - Date.parse(ts)) / 1000) : null };
+    });
+    return out;
+  }
+}

@@ -1,0 +1,282 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { LANE_CODES } from '../store/event-log.js';
+import { freeBytes, releaseFreePages, usedBytes } from './disk.js';
+import type { Outbox } from './outbox.js';
+import { readShedTotals, type ShedTotals } from './status.js';
+
+/** How an event left the outbox without reaching the cloud. */
+export type ShedPolicy = 'downsampled' | 'dropped' | 'coalesced';
+
+export interface DiskBudgetOptions {
+  /** bytes of database pages the event store may use, >= 1 MiB */
+  budgetBytes: number;
+  /** ms, the first downsampling keeps one telemetry reading per device per this interval */
+  downsampleMs: number;
+  /** ms an acknowledged event stays in the local log; 0 prunes acknowledged events at once */
+  retainAckedMs: number;
+  log: Logger;
+  /** Per lane code, the highest seq the uplink has taken into a batch in flight (never shed those). */
+  takenUpTo?: (lane: number) => number;
+  /** Wall clock in ms (for retention and report ages). */
+  now?: () => number;
+}
+
+/** What one enforcement pass did. */
+export interface EnforceResult {
+  usedBefore: number;
+  usedAfter: number;
+  /** acknowledged events pruned from the local log (delivered, so not shed) */
+  pruned: number;
+  shed: Partial<Record<ShedPolicy, number>>;
+  /** still over budget with nothing left to shed but critical events */
+  overBudget: boolean;
+}
+
+/** Rows examined or deleted per step before yielding to the event loop, so a door is never kept waiting. */
+const CHUNK = 5000;
+/** Shed down to this share of the budget, so one pass buys room for a while instead of running on every insert. */
+const LOW_WATER = 0.9;
+/** The downsampling interval grows by this factor per pass while still over budget. */
+const COARSER = 6;
+const DOWNSAMPLE_PASSES = 3;
+
+const TELEMETRY = LANE_CODES.telemetry;
+const STATE = LANE_CODES.state;
+
+interface Candidate {
+  seq: number;
+  dev: string;
+  type: string;
+  ts: string;
+  bytes: number;
+}
+
+const yieldTurn = () => new Promise<void>((r) => setImmediate(r));
+
+/**
+ * The disk budget and the written shedding policy (DESIGN.md, Storage and sync). When the database's used pages
+ * exceed the budget, in this order until back under 90 % of it:
+ *  1. acknowledged events leave the local log, oldest first (the cloud has them);
+ *  2. telemetry is downsampled: one reading per device per interval, the interval growing per pass;
+ *  3. telemetry is dropped, oldest first;
+ *  4. state is coalesced to the latest event per device and type;
+ *  5. critical events are never dropped: the gateway stays over budget and says so.
+ * Shed events lose their outbox row and their event row (so the pages really come back), and each is counted in
+ * `sync_shed` in the same transaction as its deletion. The newest event row is always kept: its seq is where the
+ * event log continues numbering.
+ */
+export class DiskBudget {
+  private readonly now: () => number;
+  private readonly addShed: Statement<[number, string, number]>;
+  private readonly delOutbox: Statement<[number]>;
+  private readonly delEvent: Statement<[number]>;
+  private running: Promise<EnforceResult> | undefined;
+  private readonly shedListeners: Array<(lane: string, policy: ShedPolicy, count: number) => void> = [];
+
+  constructor(
+    private readonly db: Database,
+    private readonly outbox: Outbox,
+    private readonly opts: DiskBudgetOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.addShed = db.prepare(
+      `INSERT INTO sync_shed (lane, policy, count) VALUES (?, ?, ?)
+       ON CONFLICT(lane, policy) DO UPDATE SET count = count + excluded.count`,
+    );
+    this.delOutbox = db.prepare('DELETE FROM outbox WHERE seq = ?');
+    this.delEvent = db.prepare('DELETE FROM events WHERE seq = ? AND seq < (SELECT MAX(seq) FROM events)');
+  }
+
+  get budgetBytes(): number {
+    return this.opts.budgetBytes;
+  }
+
+  usedBytes(): number {
+    return usedBytes(this.db);
+  }
+
+  overBudget(): boolean {
+    return this.usedBytes() > this.opts.budgetBytes;
+  }
+
+  /** Called for every shed step with the lane name, the policy and how many events it shed. */
+  onShed(listener: (lane: string, policy: ShedPolicy, count: number) => void): void {
+    this.shedListeners.push(listener);
+  }
+
+  /** Cumulative shed counts from the database (they survive restarts). */
+  totals(): ShedTotals {
+    return readShedTotals(this.db);
+  }
+
+  /** Bring the store under budget if it is over (one pass at a time; a second caller shares the running one). */
+  enforce(): Promise<EnforceResult> {
+    this.running ??= this.pass().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** Prune acknowledged events older than the retention, oldest first; returns how many. */
+  async pruneExpired(): Promise<number> {
+    const cutoff = new Date(this.now() - this.opts.retainAckedMs).toISOString();
+    return this.pruneAcked(() => false, cutoff);
+  }
+
+  private async pass(): Promise<EnforceResult> {
+    const usedBefore = this.usedBytes();
+    const result: EnforceResult = { usedBefore, usedAfter: usedBefore, pruned: 0, shed: {}, overBudget: false };
+    if (usedBefore <= this.opts.budgetBytes) return result;
+    const target = Math.floor(this.opts.budgetBytes * LOW_WATER);
+    const under = () => this.usedBytes() <= target;
+
+    result.pruned = await this.pruneAcked(under);
+    let interval = this.opts.downsampleMs;
+    for (let i = 0; i < DOWNSAMPLE_PASSES && !under(); i++, interval *= COARSER) {
+      this.count(result, 'downsampled', await this.downsample(interval, under));
+    }
+    if (!under()) this.count(result, 'dropped', await this.dropOldestTelemetry(under));
+    if (!under()) this.count(result, 'coalesced', await this.coalesceState(under));
+    this.giveBack();
+    result.usedAfter = this.usedBytes();
+    result.overBudget = result.usedAfter > this.opts.budgetBytes;
+    if (result.overBudget) {
+      this.opts.log.error(
+        { usedBytes: result.usedAfter, budgetBytes: this.opts.budgetBytes },
+        'disk budget exceeded by events that are never shed (critical); keeping them',
+      );
+    }
+    return result;
+  }
+
+  private count(result: EnforceResult, policy: ShedPolicy, n: number): void {
+    if (n > 0) result.shed[policy] = (result.shed[policy] ?? 0) + n;
+  }
+
+  /** Free pages go back to the file system in slices, so the disk really comes back. */
+  private giveBack(): void {
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    if (freeBytes(this.db) > 0) releaseFreePages(this.db, freeBytes(this.db) / pageSize);
+  }
+
+  /** Delete acknowledged (or local-only) events, oldest first, until `enough()` or none is left. */
+  private async pruneAcked(enough: () => boolean, beforeTs?: string): Promise<number> {
+    const pick = this.db.prepare(
+      `SELECT e.seq AS seq, e.ts AS ts FROM events e
+       WHERE e.seq > ? AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.seq = e.seq)
+       ORDER BY e.seq LIMIT ?`,
+    );
+    let from = 0;
+    let pruned = 0;
+    while (!enough()) {
+      const rows = pick.all(from, CHUNK) as Array<{ seq: number; ts: string }>;
+      if (rows.length === 0) break;
+      const victims = beforeTs === undefined ? rows : rows.filter((r) => r.ts < beforeTs);
+      this.db.transaction(() => {
+        for (const r of victims) pruned += this.delEvent.run(r.seq).changes;
+      })();
+      from = rows.at(-1)!.seq;
+      if (beforeTs !== undefined && victims.length < rows.length) break;
+      await yieldTurn();
+    }
+    return pruned;
+  }
+
+  /** Keep the first telemetry reading per device and `intervalMs` bucket; shed the rest of each bucket. */
+  private async downsample(intervalMs: number, enough: () => boolean): Promise<number> {
+    const kept = new Set<string>();
+    let shed = 0;
+    await this.scanLane(TELEMETRY, 'ASC', (rows) => {
+      const victims: Candidate[] = [];
+      for (const r of rows) {
+        const key = `${r.dev}\u0000${r.type}\u0000${Math.floor(Date.parse(r.ts) / intervalMs)}`;
+        if (kept.has(key)) victims.push(r);
+        else kept.add(key);
+      }
+      shed += this.shed(TELEMETRY, 'downsampled', victims);
+      return enough();
+    });
+    return shed;
+  }
+
+  private async dropOldestTelemetry(enough: () => boolean): Promise<number> {
+    let shed = 0;
+    // Small slices, measured after each, so the drop stops close to the low-water mark.
+    await this.scanLane(
+      TELEMETRY,
+      'ASC',
+      (rows) => {
+        shed += this.shed(TELEMETRY, 'dropped', rows);
+        return enough();
+      },
+      500,
+    );
+    return shed;
+  }
+
+  /** Keep the newest state event per device and type; shed the older ones. */
+  private async coalesceState(enough: () => boolean): Promise<number> {
+    const seen = new Set<string>();
+    let shed = 0;
+    await this.scanLane(STATE, 'DESC', (rows) => {
+      const victims: Candidate[] = [];
+      for (const r of rows) {
+        const key = `${r.dev}\u0000${r.type}`;
+        if (seen.has(key)) victims.push(r);
+        else seen.add(key);
+      }
+      shed += this.shed(STATE, 'coalesced', victims);
+      return enough();
+    });
+    return shed;
+  }
+
+  /**
+   * Walk a lane's waiting rows (not those in flight) in chunks, yielding between chunks; `step` returns true to stop.
+   */
+  private async scanLane(
+    lane: number,
+    order: 'ASC' | 'DESC',
+    step: (rows: Candidate[]) => boolean,
+    chunk = CHUNK,
+  ): Promise<void> {
+    const cmp = order === 'ASC' ? '>' : '<';
+    const stmt = this.db.prepare(
+      `SELECT o.seq AS seq, e.dev AS dev, e.type AS type, e.ts AS ts, octet_length(e.body) AS bytes
+       FROM outbox o JOIN events e ON e.seq = o.seq
+       WHERE o.lane = ? AND o.seq ${cmp} ? AND o.seq > ? ORDER BY o.seq ${order} LIMIT ?`,
+    );
+    let cursor = order === 'ASC' ? 0 : Number.MAX_SAFE_INTEGER;
+    for (;;) {
+      const taken = this.opts.takenUpTo?.(lane) ?? 0;
+      const rows = stmt.all(lane, cursor, taken, chunk) as Candidate[];
+      if (rows.length === 0) return;
+      cursor = rows.at(-1)!.seq;
+      if (step(rows)) return;
+      await yieldTurn();
+    }
+  }
+
+  /** Delete shed events (outbox row and event row) and count them, in one transaction. */
+  private shed(lane: number, policy: ShedPolicy, victims: readonly Candidate[]): number {
+    if (victims.length === 0) return 0;
+    let count = 0;
+    let bytes = 0;
+    this.db.transaction(() => {
+      for (const v of victims) {
+        // A row the uplink got acknowledged meanwhile is delivered, not shed.
+        if (this.delOutbox.run(v.seq).changes === 0) continue;
+        this.delEvent.run(v.seq);
+        count++;
+        bytes += v.bytes;
+      }
+      if (count > 0) this.addShed.run(lane, policy, count);
+    })();
+    if (count === 0) return 0;
+    this.outbox.removed(lane, count, bytes);
+    const name = Object.keys(LANE_CODES)[lane] ?? String(lane);
+    for (const l of this.shedListeners) l(name, policy, count);
+    return count;
+  }
+}
