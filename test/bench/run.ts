@@ -8,6 +8,8 @@ import type { Bench, BenchRow } from './types.js';
 /** Every benchmark, in the order they are printed. Each measures its reference in the same run. */
 const BENCHES: Array<{ title: string; load: () => Promise<Bench> }> = [
   { title: 'Event log', load: async () => eventLogBench },
+  { title: 'Access: pass verification', load: async () => (await import('./access-bench.js')).accessBench },
+  { title: 'Cloud sync: backlog drain', load: async () => (await import('./sync-bench.js')).syncBench },
 ];
 
 function fmt(v: number, unit: string): string {
