@@ -34,6 +34,16 @@ export function redactSettings(config: Record<string, unknown>): Record<string, 
   return out;
 }
 
+/** The settings the driver runs with: the stored ones with the schema's defaults filled in (as stored if invalid). */
+function effectiveSettings(ctx: AdminContext, rec: DeviceRecord): Record<string, unknown> {
+  const def = ctx.gateway.drivers.get(rec.driver);
+  const { name: _n, enabled: _e, ...stored } = rec.config;
+  const parsed = def?.config.safeParse(stored);
+  return parsed?.success && typeof parsed.data === 'object' && parsed.data !== null
+    ? (parsed.data as Record<string, unknown>)
+    : stored;
+}
+
 /** A registry record as the API shows it, with its driver's facts, health and live state. */
 export function deviceView(ctx: AdminContext, rec: DeviceRecord): Record<string, unknown> {
   const def = ctx.gateway.drivers.get(rec.driver);
@@ -48,7 +58,7 @@ export function deviceView(ctx: AdminContext, rec: DeviceRecord): Record<string,
     up: host?.isUp ?? null,
     running: host !== undefined,
     rejected: Object.fromEntries(host?.rejected ?? []),
-    settings: redactSettings(rec.config),
+    settings: redactSettings(effectiveSettings(ctx, rec)),
     state: live?.state ?? {},
     state_ts: live?.ts ?? null,
     commands: Object.keys(def?.commands ?? {}),

@@ -78,6 +78,7 @@ export function buildOpenApi(routes: readonly AnyRoute[], info: { version: strin
         content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
       };
     }
+    op.responses = responses;
     paths[openapiPath(r.url)] ??= {};
     paths[openapiPath(r.url)]![r.method.toLowerCase()] = op;
   }

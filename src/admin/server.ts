@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -6,7 +6,7 @@ import { ErrorCode, PortierError } from '../core/errors.js';
 import type { Gateway } from '../core/gateway.js';
 import { packageRoot } from '../demo/package-root.js';
 import { ApiError, toHttpError } from './api-errors.js';
-import { bearerMatches, loadOrCreateAdminToken } from './auth.js';
+import { ADMIN_TOKEN_FILE, bearerMatches, loadOrCreateAdminToken } from './auth.js';
 import type { AdminContext } from './context.js';
 import { DeviceStates } from './device-state.js';
 import { MetricsCollector } from './metrics-collector.js';
@@ -44,8 +44,6 @@ export interface AdminServer {
 
 /** bytes of a request body, at most (a device's settings or a JWK Set are a few KiB) */
 const BODY_LIMIT = 65_536;
-/** ms between re-reads of the token file when a presented token does not match (after a rotation) */
-const TOKEN_RELOAD_MS = 1000;
 
 /** Split `host:port`; the port must be 0-65535. */
 export function parseListen(listen: string): { host: string; port: number } {
@@ -63,6 +61,16 @@ export function parseListen(listen: string): { host: string; port: number } {
 
 function isLoopback(address: string | undefined): boolean {
   return address !== undefined && (address === '::1' || /^(::ffff:)?127\./.test(address));
+}
+
+/** Identity of the token file's current version: inode and mtime ('' when missing). */
+function stampOf(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${st.ino}:${st.mtimeMs}`;
+  } catch {
+    return '';
+  }
 }
 
 function readVersion(): string {
@@ -84,7 +92,6 @@ export async function startAdmin(gateway: Gateway, opts: AdminOptions): Promise<
   const log = opts.log.child({ component: 'admin' });
   const { host, port } = parseListen(opts.listen);
   let token = loadOrCreateAdminToken(opts.stateDir, log).token;
-  let tokenReadAt = Date.now();
   const outbox = new OutboxQuery(gateway.store.db);
   const ctx: AdminContext = {
     gateway,
@@ -104,11 +111,18 @@ export async function startAdmin(gateway: Gateway, opts: AdminOptions): Promise<
     ? Fastify({ ...common, https: { cert: opts.tls.cert, key: opts.tls.key } })
     : Fastify(common)) as unknown as FastifyInstance;
 
-  /** A presented token that does not match makes us re-read the file (at most once a second): rotation works live. */
+  /**
+   * A presented token that does not match makes us look at the token file: when it was replaced (rotation, by
+   * inode or mtime), the new token is read and holds from this request on. A stat per refused request is cheap.
+   */
+  const tokenPath = join(opts.stateDir, ADMIN_TOKEN_FILE);
+  let tokenStamp = stampOf(tokenPath);
   const authorized = (header: string | undefined): boolean => {
     if (bearerMatches(header, token)) return true;
-    if (header === undefined || Date.now() - tokenReadAt < TOKEN_RELOAD_MS) return false;
-    tokenReadAt = Date.now();
+    if (header === undefined) return false;
+    const stamp = stampOf(tokenPath);
+    if (stamp === tokenStamp) return false;
+    tokenStamp = stamp;
     try {
       token = loadOrCreateAdminToken(opts.stateDir, log).token;
     } catch (err) {

@@ -69,3 +69,61 @@ export async function startAdminHarness(
     },
   };
 }
+
+/** Poll an async check until it gives a value that is not undefined/false, or fail after `timeoutMs`. */
+export async function until<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A client of /api/events/stream: the events received (parsed), in order. */
+export interface StreamClient {
+  events: Array<{ id: number; event: Json }>;
+  status: number;
+  close(): void;
+}
+
+/** Open the event stream with fetch (as the dashboard does) and collect its messages. */
+export async function openStream(
+  h: AdminHarness,
+  opts: { query?: string; lastEventId?: number } = {},
+): Promise<StreamClient> {
+  const ctrl = new AbortController();
+  const headers: Record<string, string> = { authorization: `Bearer ${h.admin.token}` };
+  if (opts.lastEventId !== undefined) headers['last-event-id'] = String(opts.lastEventId);
+  const res = await fetch(`${h.admin.url}/api/events/stream${opts.query ?? ''}`, { headers, signal: ctrl.signal });
+  const client: StreamClient = { events: [], status: res.status, close: () => ctrl.abort() };
+  if (!res.body) return client;
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  void (async () => {
+    let buffer = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += value;
+        let end = buffer.indexOf('\n\n');
+        while (end >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const id = /^id: (\d+)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (id !== undefined && data !== undefined) client.events.push({ id: Number(id), event: JSON.parse(data) });
+          end = buffer.indexOf('\n\n');
+        }
+      }
+    } catch {
+      // aborted by close()
+    }
+  })();
+  return client;
+}
