@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { PortierEvent } from '../core/events.js';
 import { ApiError } from './api-errors.js';
 import {
   deviceIdParams,
@@ -14,6 +13,7 @@ import {
   okResponse,
   releaseResponse,
 } from './api-schemas.js';
+import { recordOperatorOpen } from './audit.js';
 import { type AdminContext, deviceView } from './context.js';
 import { type AnyRoute, defineRoute } from './route.js';
 
@@ -23,15 +23,6 @@ const E409 = { description: 'Not possible in the current state', schema: errorSc
 
 /** The actor recorded in audit events for changes made through this API. */
 export const API_ACTOR = 'api';
-
-/** Record an opening that no credential asked for (test pulse, emergency release) in the critical lane. */
-export function auditOperatorOpen(ctx: AdminContext, lock: string, via: string, actor = API_ACTOR): PortierEvent {
-  return ctx.gateway.store.events.recordNow({
-    dev: lock,
-    type: 'access.decision',
-    data: { credential: 'operator', granted: true, reason: 'ok', lock, actor, via },
-  });
-}
 
 function requireDevice(ctx: AdminContext, id: string) {
   const rec = ctx.gateway.store.devices.get(id);
@@ -184,8 +175,8 @@ export function deviceRoutes(ctx: AdminContext): AnyRoute[] {
         if (def?.commands?.unlock) {
           const running = requireHost(ctx, params.id);
           const args = body.duration_ms === undefined ? {} : { duration_ms: body.duration_ms };
+          recordOperatorOpen(gateway.store, params.id, 'test', API_ACTOR);
           const result = await running.command('unlock', args);
-          auditOperatorOpen(ctx, params.id, 'test');
           return { ...out, action: 'pulsed', result };
         }
         if (body.duration_ms !== undefined) {
@@ -215,8 +206,8 @@ export function deviceRoutes(ctx: AdminContext): AnyRoute[] {
           type: 'alarm',
           data: { alarm: 'emergency_release', actor: API_ACTOR },
         });
+        recordOperatorOpen(gateway.store, params.id, 'emergency_release', API_ACTOR);
         const result = await host.command(command, {});
-        auditOperatorOpen(ctx, params.id, 'emergency_release');
         return { device: params.id, command, result };
       },
     }),
