@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { GatewaySignals } from '../core/driver.js';
 import { reasonOf } from '../core/errors.js';
+import type { PortierEvent } from '../core/events.js';
 import type { Gateway } from '../core/gateway.js';
 import type { TimeUnknownPolicy } from './policy.js';
 import { AccessService, type Decision } from './service.js';
@@ -14,14 +15,39 @@ export interface LockAccessSettings {
 }
 
 /**
+ * Why a credential was not even checked: the door could not honour a grant, so deciding would only use up a
+ * single-use pass or a one-time PIN for nothing. `out_of_service`: the lock is in cleaning mode or released in an
+ * emergency; `occupied`: a toilet is occupied (the inside bolt is thrown); `lock_unavailable`: the lock is not
+ * running, reports itself down (a USB board unplugged, a Tasmota offline), or is not a lock.
+ */
+export type RefusalReason = 'out_of_service' | 'occupied' | 'lock_unavailable';
+
+/** A credential refused before deciding, recorded as a denied `access.decision` (critical lane, durable). */
+export interface Refusal {
+  granted: false;
+  reason: RefusalReason;
+  lock: string;
+  credential: GatewaySignals['credential']['kind'];
+  event: PortierEvent;
+}
+
+/** What a lock last said about itself, from its committed `lock.state` and `door.state` events. */
+interface LockStatus {
+  mode?: string;
+  occupied?: boolean;
+}
+
+/**
  * Joins readers to locks: every `credential` a reader presents is decided by the AccessService (durably committed
- * before this returns), and a grant then moves the lock's relay through its `unlock` command. The door never
+ * before this returns), and a grant then moves the lock's relay through its `unlock` command. A credential at a lock
+ * that cannot open (cleaning, emergency, occupied, down) is refused first, without counting a use. The door never
  * waits for the network: nothing here leaves the gateway.
  */
 export class AccessController {
   readonly service: AccessService;
   private readonly log: Logger;
-  private off: (() => void) | undefined;
+  private readonly offs: Array<() => void> = [];
+  private readonly status = new Map<string, LockStatus>();
 
   constructor(private readonly gateway: Gateway) {
     this.log = gateway.rootLog.child({ component: 'access' });
@@ -34,17 +60,22 @@ export class AccessController {
   }
 
   start(): void {
-    this.off = this.gateway.bus.on('credential', (c) => {
-      void this.present(c);
-    });
+    this.offs.push(
+      this.gateway.bus.on('credential', (c) => {
+        void this.present(c);
+      }),
+      this.gateway.bus.on('event', (e) => this.track(e)),
+    );
   }
 
   stop(): void {
-    this.off?.();
+    for (const off of this.offs.splice(0)) off();
   }
 
-  /** Decide one credential at a lock and open it when granted. Returns the committed decision. */
-  async present(c: GatewaySignals['credential']): Promise<Decision> {
+  /** Decide one credential at a lock and open it when granted. Returns the committed decision or refusal. */
+  async present(c: GatewaySignals['credential']): Promise<Decision | Refusal> {
+    const refusal = this.refusalFor(c.lock);
+    if (refusal) return this.refuse(c, refusal);
     const settings = (this.gateway.store.devices.get(c.lock)?.config ?? {}) as LockAccessSettings;
     const decision = this.service.decide({
       lock: c.lock,
@@ -53,20 +84,58 @@ export class AccessController {
       timeUnknownPolicy: settings.time_unknown ?? 'deny',
       reader: c.reader,
     });
-    if (decision.granted) await this.open(c.lock);
+    if (decision.granted) await this.open(c.lock, decision);
     return decision;
   }
 
-  private async open(lock: string): Promise<void> {
+  /** Keep each lock's mode and occupancy from its own events (a toilet's cleaning mode, its inside bolt). */
+  private track(e: PortierEvent): void {
+    if (e.type !== 'lock.state' && e.type !== 'door.state') return;
+    const s = this.status.get(e.dev) ?? {};
+    if (e.type === 'lock.state' && typeof e.data.mode === 'string') s.mode = e.data.mode;
+    if (e.type === 'door.state' && typeof e.data.occupied === 'boolean') s.occupied = e.data.occupied;
+    this.status.set(e.dev, s);
+  }
+
+  private refusalFor(lock: string): RefusalReason | undefined {
     const host = this.gateway.hosts.get(lock);
-    if (!host) {
-      this.log.error({ lock }, 'granted, but the lock is not running');
-      return;
-    }
+    if (!host || host.isUp === false || !host.def.commands?.unlock) return 'lock_unavailable';
+    const s = this.status.get(lock);
+    if (s?.mode !== undefined && s.mode !== 'normal') return 'out_of_service';
+    if (s?.occupied === true) return 'occupied';
+    return undefined;
+  }
+
+  private refuse(c: GatewaySignals['credential'], reason: RefusalReason): Refusal {
+    const data: Record<string, unknown> = {
+      credential: c.kind,
+      granted: false,
+      reason,
+      lock: c.lock,
+      reader: c.reader,
+    };
+    const mode = this.status.get(c.lock)?.mode;
+    if (reason === 'out_of_service' && mode) data.mode = mode;
+    const event = this.gateway.store.events.recordNow({ dev: c.lock, type: 'access.decision', data });
+    this.log.info({ lock: c.lock, credential: c.kind, reason }, 'access refused before deciding');
+    return { granted: false, reason, lock: c.lock, credential: c.kind, event };
+  }
+
+  private async open(lock: string, decision: Decision): Promise<void> {
+    const host = this.gateway.hosts.get(lock);
     try {
+      if (!host) throw new Error('the lock is not running');
       await host.command('unlock', {});
     } catch (err) {
+      // The use is already counted: say so loudly, so an operator can give the holder a new pass.
       this.log.error({ lock, err: reasonOf(err) }, 'granted, but the lock did not open');
+      try {
+        const data: Record<string, unknown> = { alarm: 'lock_failed', lock, reason: reasonOf(err) };
+        if (decision.passId !== undefined) data.pass_id = decision.passId;
+        this.gateway.store.events.recordNow({ dev: lock, type: 'alarm', data });
+      } catch (e) {
+        this.log.error({ lock, err: reasonOf(e) }, 'lock failure not recorded');
+      }
     }
   }
 }
