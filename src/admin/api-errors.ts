@@ -64,13 +64,18 @@ export function parsePart<S extends z.ZodType>(
  * names driver settings under `settings.` so a form can put each message next to its input.
  */
 export function provisioningProblems(lines: readonly string[]): Problem[] {
-  return lines.map((line) => {
+  return lines.flatMap((line) => {
     const at = line.indexOf(': ');
     const field = at > 0 ? line.slice(0, at) : '(root)';
     const message = at > 0 ? line.slice(at + 2) : line;
-    if (field === 'id' || field === 'driver' || field === 'name') return { field, message };
-    if (field === '(root)') return { field: 'settings', message };
-    return { field: `settings.${field}`, message };
+    if (field === 'id' || field === 'driver' || field === 'name') return [{ field, message }];
+    if (field === '(root)') {
+      // `unknown keys "a", "b"` at the root of the settings: one problem per key, named as its field
+      const keys = /^unknown keys? (.+)$/.exec(message)?.[1]?.match(/"[^"]*"/g);
+      if (keys) return keys.map((k) => ({ field: `settings.${k.slice(1, -1)}`, message: 'unknown key' }));
+      return [{ field: 'settings', message }];
+    }
+    return [{ field: `settings.${field}`, message }];
   });
 }
 
@@ -82,11 +87,13 @@ export function toHttpError(err: unknown): { status: number; code: string; messa
       : { status: err.status, code: err.reason, message: err.message };
   }
   if (err instanceof ProvisioningError) {
+    const problems = provisioningProblems(err.problems);
+    const first = problems[0];
     return {
       status: 400,
       code: 'validation_failed',
-      message: err.message,
-      problems: provisioningProblems(err.problems),
+      message: `invalid device${first ? `: ${first.field}: ${first.message}` : ''}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`,
+      problems,
     };
   }
   if (isPortierError(err)) {

@@ -104,8 +104,7 @@ export const eventsQuery = z
   .strict();
 export const eventsResponse = z.object({
   events: z.array(eventSchema),
-  /** the largest seq returned (or the `after` given): pass it as `after` to read on */
-  last_seq: z.number().int(),
+  last_seq: z.number().int().describe('pass it as `after` (or Last-Event-ID) to read on: nothing skipped or repeated'),
 });
 
 export const streamQuery = z

@@ -7,6 +7,7 @@ import { securityHeaders } from './security-headers.js';
 /** The event log: a tail or a page after a seq, and a live stream. */
 export function eventRoutes(ctx: AdminContext): AnyRoute[] {
   const db = ctx.gateway.store.db;
+  const maxSeq = db.prepare('SELECT MAX(seq) FROM events').pluck();
   return [
     defineRoute({
       method: 'GET',
@@ -41,7 +42,11 @@ export function eventRoutes(ctx: AdminContext): AnyRoute[] {
         }
         const rows = db.prepare(sql).all(...args, query.limit) as Array<{ seq: number; body: string }>;
         if (query.after === undefined) rows.reverse();
-        const last = rows.at(-1)?.seq ?? query.after ?? 0;
+        // Where to read on: a full page ends at its last row; otherwise every match up to the log's end was given
+        // (read in the same turn), so a filtered follower does not re-read events that did not match.
+        const newest = (maxSeq.get() as number | null) ?? 0;
+        const full = query.after !== undefined && rows.length === query.limit;
+        const last = full ? rows.at(-1)!.seq : Math.max(newest, query.after ?? 0);
         // The stored bodies are the events' JSON already: splice them rather than parse and re-serialize.
         reply.type('application/json; charset=utf-8');
         return `{"events":[${rows.map((r) => r.body).join(',')}],"last_seq":${last}}`;

@@ -2,6 +2,8 @@ import type { Command } from '../command.js';
 import { configCommands } from './config.js';
 import { decodeCommands } from './decode.js';
 import { demoCommand } from './demo.js';
+import { deviceCommands } from './device.js';
+import { eventsCommands } from './events.js';
 import { keysCommands } from './keys.js';
 import { outboxCommands } from './outbox.js';
 import { pinCommands } from './pin.js';
@@ -20,4 +22,6 @@ export const COMMANDS: readonly Command[] = [
   ...revokeCommands,
   ...decodeCommands,
   ...outboxCommands,
+  ...deviceCommands,
+  ...eventsCommands,
 ];

@@ -100,7 +100,7 @@ describe('admin API: authentication and devices', () => {
       expect.arrayContaining([
         { field: 'settings.relay_pin', message: 'expected a BCM line 0-27' },
         { field: 'settings.mode', message: expect.stringMatching(/fail-secure/) },
-        { field: 'settings', message: 'unknown key "colour"' },
+        { field: 'settings.colour', message: 'unknown key' },
       ]),
     );
     const badId = await h.call('PUT', '/api/devices/Door%20Two', { body: { driver: 'gpio-relay-lock', settings: {} } });
