@@ -13,6 +13,10 @@ import { httpPassReader } from './readers/http-pass.js';
 import { serialQrReader } from './readers/serial-qr.js';
 import { wiegandReader } from './readers/wiegand.js';
 import { davisVantage } from './weather/davis-vantage.js';
+import { ecowittWeather } from './weather/ecowitt-weather.js';
+import { nmeaWeatherStation } from './weather/nmea-weather-station.js';
+import { rtl433Weather } from './weather/rtl433-weather.js';
+import { shellyHt } from './weather/shelly-ht.js';
 
 /** Every driver Portier ships, listed explicitly (no directory scanning). Append new drivers here. */
 export const DRIVERS: readonly DriverDefinition[] = [
@@ -25,6 +29,10 @@ export const DRIVERS: readonly DriverDefinition[] = [
   maxbotixParking,
   coapParking,
   parkingZone,
+  rtl433Weather,
+  nmeaWeatherStation,
+  ecowittWeather,
+  shellyHt,
   wiegandReader,
   httpPassReader,
   usbRelayLock,

@@ -3,6 +3,7 @@ import { defineDriver } from '../../src/core/driver.js';
 import { reasonOf } from '../../src/core/errors.js';
 import type { SerialLink } from '../../src/transports/types.js';
 import { reasonOfDecode } from '../parking/codecs/codec-kit.js';
+import { WeatherOutput, weatherSettings } from './aggregation/weather-output.js';
 import { LoopFramer } from './codecs/davis-framer.js';
 import { decodeDavisLoop, RAIN_COLLECTORS } from './codecs/davis-loop.js';
 
@@ -18,8 +19,20 @@ export const davisConfig = z
     loop_count: z.number().int().min(1).max(200).default(200),
     /** ms without a packet before the console is woken and asked again, 3000-120000 */
     packet_timeout_ms: z.number().int().min(3000).max(120_000).default(10_000),
+    /**
+     * Which packets to ask for: `loop` (LOOP n: all firmware), `loop2` (LPS 2 n: adds the 10-minute gust and the
+     * dew point; Vantage Pro2 firmware 1.90 and later, Vue) or `both` (LPS 3 n: alternating LOOP and LOOP2).
+     */
+    packet: z.enum(['loop', 'loop2', 'both']).default('loop'),
+    ...weatherSettings({ staleAfterS: 120 }),
   })
   .strict();
+
+/** The command that starts the stream of `n` packets of the configured kind (Davis reference, LOOP and LPS). */
+export function loopCommand(packet: 'loop' | 'loop2' | 'both', n: number): string {
+  if (packet === 'loop') return `LOOP ${n}\n`;
+  return `LPS ${packet === 'loop2' ? 2 : 3} ${n}\n`;
+}
 
 const WAKE_REPLY = '\n\r';
 /** ms to wait for the wake-up reply; the Davis manual says 1.2 s, three tries. */
@@ -28,8 +41,9 @@ const WAKE_TRIES = 3;
 
 /**
  * A Davis Vantage Pro2 / Vue console on its serial data logger: wakes the console ("\n" → "\n\r"), asks for
- * `LOOP n`, and turns each 99-byte packet with a good CRC into a `weather.reading`. Bad CRCs are counted and
- * skipped; a silent console is woken again and reported down until it answers.
+ * `LOOP n` (or `LPS 2 n` for LOOP2 packets), and turns each 99-byte packet with a good CRC into a raw local
+ * `weather.reading`, aggregated per minute for the cloud. Bad CRCs are counted and skipped; a silent console is
+ * woken again and reported down until it answers.
  */
 export const davisVantage = defineDriver({
   id: 'davis-vantage',
@@ -40,6 +54,7 @@ export const davisVantage = defineDriver({
   events: ['weather.reading', 'device.health'],
   create(ctx) {
     const cfg = ctx.config;
+    const out = new WeatherOutput(ctx, cfg);
     let link: SerialLink | undefined;
     let framer = new LoopFramer();
     let recent = '';
@@ -85,7 +100,7 @@ export const davisVantage = defineDriver({
           return;
         }
         left = cfg.loop_count;
-        await link.write(`LOOP ${cfg.loop_count}\n`);
+        await link.write(loopCommand(cfg.packet, cfg.loop_count));
       } catch (err) {
         ctx.log.debug({ err: reasonOf(err) }, 'poll failed');
       } finally {
@@ -103,8 +118,7 @@ export const davisVantage = defineDriver({
       for (const packet of framer.push(chunk)) {
         try {
           const { data } = decodeDavisLoop(packet, { rain_collector: cfg.rain_collector });
-          ctx.emit('weather.reading', data);
-          ctx.health(true);
+          out.reading(data);
           armWatchdog();
         } catch (err) {
           ctx.reject(reasonOfDecode(err) ?? 'garbage', { error: reasonOf(err) });
@@ -116,6 +130,7 @@ export const davisVantage = defineDriver({
 
     return {
       start() {
+        out.start();
         link = ctx.serial({ path: cfg.path, baudRate: cfg.baud_rate, framing: { kind: 'raw' } });
         link.onFrame(onChunk);
         link.onState((s) => {
@@ -126,6 +141,7 @@ export const davisVantage = defineDriver({
       },
       async stop() {
         stopped = true;
+        out.stop();
         clearTimeout(watchdog);
         await link?.stop();
       },
