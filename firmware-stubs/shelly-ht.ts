@@ -49,10 +49,11 @@ export class ShellyHtStub {
   /** Send one status (a new serial unless `repeat`), or `payload` instead of the status JSON. */
   async send(o: { repeat?: boolean; payload?: string; code?: number } = {}): Promise<void> {
     if (!o.repeat) this.serial = (this.serial + 1) & 0xffff;
+    this.mid = (this.mid + 1) & 0xffff;
     const msg = encodeCoap({
       type: CoapType.NON,
       code: o.code ?? 30,
-      messageId: (this.mid = (this.mid + 1) & 0xffff),
+      messageId: this.mid,
       token: Buffer.alloc(0),
       options: [
         ...pathOptions('/cit/s'),
