@@ -25,10 +25,13 @@ export const toiletConfig = z
     eurokey_debounce_ms: z.number().int().min(0).max(1000).default(30),
     /** ms the strike stays released after the Euro-key is turned, 500-60000; default the lock's open_time_ms */
     eurokey_open_time_ms: z.number().int().min(500).max(60_000).optional(),
-    /** ms the toilet may stay occupied before an alarm (someone may need help), 60000-14400000, default 30 min */
-    max_occupancy_ms: z.number().int().min(60_000).max(14_400_000).default(1_800_000),
-    /** ms cleaning mode lasts at most (a forgotten cleaning mode must not leave the toilet open all night) */
-    cleaning_max_ms: z.number().int().min(60_000).max(28_800_000).default(3_600_000),
+    /** ms the toilet may stay occupied before an alarm (someone may need help), 1000-14400000, default 30 min */
+    max_occupancy_ms: z.number().int().min(1000).max(14_400_000).default(1_800_000),
+    /**
+     * ms cleaning mode lasts at most, 1000-28800000, default 1 h: a forgotten cleaning mode must not leave the toilet
+     * open all night.
+     */
+    cleaning_max_ms: z.number().int().min(1000).max(28_800_000).default(3_600_000),
     /**
      * Local MQTT topic for a sign: retained plain text `free`, `occupied`, `cleaning` or `out_of_order`. The same
      * facts are in the retained `<base>/<device>/state` (door.state `occupied`, lock.state `mode`) for the cloud.

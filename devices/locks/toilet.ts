@@ -155,7 +155,18 @@ export const publicToilet = defineDriver({
             }),
           );
         }
-        publishSign();
+        if (cfg.sign_topic) {
+          // Tell the sign again whenever the broker comes (back): it may have missed changes, or never heard one.
+          const link = ctx.mqtt();
+          closers.push(
+            link.onState((st) => {
+              if (st.state !== 'up') return;
+              sign = undefined;
+              publishSign();
+            }),
+          );
+          publishSign();
+        }
         ctx.health(true);
       },
       async stop() {
