@@ -54,6 +54,8 @@ describe('HTTP pass endpoint for phones: a page per door, a pass opens it', () =
 
   const post = (url: string, body: string, type = 'application/json') =>
     fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
+  /** The JSON answer of the endpoint. */
+  const answer = async (res: Response) => (await res.json()) as { granted: boolean; reason: string; message: string };
 
   it('serves a small page with a strict content security policy that allows exactly its own script', async () => {
     const res = await fetch(`${base}/door/toilet`);
@@ -97,7 +99,7 @@ describe('HTTP pass endpoint for phones: a page per door, a pass opens it', () =
     expect(link.startsWith('http://gw.example/door/toilet#PT1:')).toBe(true);
     expect(link).not.toContain(' ');
     const res = await post(`${base}/door/toilet/open`, link, 'text/plain');
-    expect((await res.json()).reason).toBe('ok');
+    expect((await answer(res)).reason).toBe('ok');
     const form = await post(
       `${base}/door/toilet/open`,
       new URLSearchParams({ pass: await pt1Pass(issuer.key, { aud: 'group:other' }) }).toString(),
@@ -117,7 +119,7 @@ describe('HTTP pass endpoint for phones: a page per door, a pass opens it', () =
     });
     const junk = await post(`${base}/door/toilet/open`, JSON.stringify({ pass: 'hello' }));
     expect(junk.status).toBe(403);
-    expect((await junk.json()).message).toBe('This is not a valid pass for this door.');
+    expect((await answer(junk)).message).toBe('This is not a valid pass for this door.');
     const empty = await post(`${base}/door/toilet/open`, JSON.stringify({ nothing: 1 }));
     expect(empty.status).toBe(400);
     expect(tg.gateway.hosts.get('phone-web')!.rejected.get('no_pass')).toBe(1);
@@ -143,7 +145,7 @@ describe('HTTP pass endpoint for phones: a page per door, a pass opens it', () =
     expect(statuses.slice(2)).toEqual([429, 429]);
     const limited = await post(`${strict}/door/toilet/open`, body);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect((await limited.json()).reason).toBe('rate_limited');
+    expect((await answer(limited)).reason).toBe('rate_limited');
     expect(tg.gateway.hosts.get('phone-strict')!.rejected.get('rate_limited')).toBe(3);
     // The other endpoint's clients are not affected.
     expect((await post(`${base}/door/toilet/open`, body)).status).toBe(403);
