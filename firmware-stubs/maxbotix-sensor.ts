@@ -17,6 +17,8 @@ export class MaxbotixSensorStub {
   private timer: NodeJS.Timeout | undefined;
   /** mm, the range the sensor currently reads */
   rangeMm: number;
+  /** readings written so far */
+  sent = 0;
 
   constructor(private readonly opts: MaxbotixOptions) {
     this.device = new SerialDevice(opts.path, 9600);
@@ -46,5 +48,6 @@ export class MaxbotixSensorStub {
   private async reading(): Promise<void> {
     const mm = Math.max(300, Math.min(9999, Math.round(this.rangeMm)));
     await this.device.write(`R${String(mm).padStart(4, '0')}\r`).catch(() => undefined);
+    this.sent++;
   }
 }
