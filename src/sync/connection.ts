@@ -56,6 +56,8 @@ export class CloudConnection {
   lastError: string | undefined;
   /** Connections established since start. */
   connects = 0;
+  /** Attempts that failed before the broker accepted us (refused, TLS not verified, unreachable). */
+  failedAttempts = 0;
 
   constructor(private readonly opts: CloudConnectionOptions) {
     this.version = opts.config.protocol_version;
@@ -190,6 +192,7 @@ export class CloudConnection {
   private lost(gen: number, reason: string, immediate = false): void {
     if (gen !== this.generation || this.stateValue === 'stopped') return;
     const wasUp = this.stateValue === 'up';
+    if (!wasUp) this.failedAttempts++;
     this.generation++;
     const client = this.client;
     this.client = undefined;

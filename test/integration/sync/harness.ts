@@ -1,5 +1,6 @@
 import { connect, type MqttClient } from 'mqtt';
 import { type CloudConfig, cloudSchema } from '../../../src/config/schema.js';
+import type { ClockOptions } from '../../../src/core/clock.js';
 import type { PortierEvent } from '../../../src/core/events.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { openStore, type Store } from '../../../src/store/store.js';
@@ -31,13 +32,14 @@ export function openTestSync(opts: {
   config: CloudConfig;
   dir?: string;
   handlers?: CommandHandlers;
+  clock?: ClockOptions;
 }): TestSync {
   const dir = opts.dir ?? tempDir('portier-sync-');
   const store = openStore({
     stateDir: dir,
     gatewayId: opts.gatewayId,
     log: silentLogger(),
-    clock: { trustSystemClock: true },
+    clock: opts.clock ?? { trustSystemClock: true },
   });
   const sync = new CloudSync({
     config: opts.config,
