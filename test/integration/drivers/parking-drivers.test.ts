@@ -134,7 +134,7 @@ describe('parking sensors on their wires', () => {
     const { stdout } = await observing;
     // coap-client prints each notification's payload as it comes, without separators.
     const packs = stdout.trim().replaceAll('][', ']\n[').split('\n');
-    expect(packs.map((p) => JSON.parse(p)[0].vb)).toEqual([true, false]);
+    expect(packs.map((p) => (JSON.parse(p) as Array<{ vb?: boolean }>)[0]?.vb)).toEqual([true, false]);
     coap.setRaw('[{"n":"presence",');
     await eventually(() => rejected('coap').truncated > 0, 10_000, 'a counted truncated body');
   });
