@@ -90,7 +90,8 @@ describe('disk budget', () => {
     for (const e of critical) expect(ids.has(e.id)).toBe(true);
     expect(received.filter((e) => e.type === 'weather.reading').length).toBe(telemetry - shedTelemetry);
     const health = received.filter((e) => e.type === 'gateway.health' && e.dev === 'gw-budget').at(-1);
-    expect(health?.data.shed).toEqual(totals);
-    expect((health?.data.outbox as { critical: { count: number } }).critical.count).toBe(critical.length);
+    expect(health).toBeDefined();
+    expect(health!.data.shed).toEqual(totals);
+    expect((health!.data.outbox as { critical: { count: number } }).critical.count).toBe(critical.length);
   }, 120_000);
 });
