@@ -136,7 +136,7 @@ describe('parking sensors on their wires', () => {
     const packs = stdout.trim().replaceAll('][', ']\n[').split('\n');
     expect(packs.map((p) => (JSON.parse(p) as Array<{ vb?: boolean }>)[0]?.vb)).toEqual([true, false]);
     coap.setRaw('[{"n":"presence",');
-    await eventually(() => rejected('coap').truncated > 0, 10_000, 'a counted truncated body');
+    await eventually(() => (rejected('coap').truncated ?? 0) > 0, 10_000, 'a counted truncated body');
   });
 
   it('LoRaWAN: a stale sensor goes down, its bay becomes unknown in the zone, and comes back with an uplink', async () => {
