@@ -106,7 +106,25 @@ export async function startAdmin(gateway: Gateway, opts: AdminOptions): Promise<
   };
   const assets = loadAssets(opts.webDir);
 
-  const common = { logger: false, bodyLimit: BODY_LIMIT, return503OnClosing: true } as const;
+  // Refusals the router makes before any route runs (an undecodable URL, an over-long path parameter) get the
+  // same JSON error shape and are counted like the rest.
+  const frameworkErrors = (err: Error, req: FastifyRequest, reply: FastifyReply) => {
+    ctx.metrics.adminErrors.inc({ status: '400', code: 'bad_url' });
+    log.debug({ code: (err as { code?: string }).code }, 'admin request refused by the router');
+    void reply
+      .code(400)
+      .type('application/json; charset=utf-8')
+      .send({ error: { code: 'bad_url', message: `malformed URL ${req.url.slice(0, 80)}` } });
+  };
+  const common = {
+    logger: false,
+    bodyLimit: BODY_LIMIT,
+    return503OnClosing: true,
+    // ms to receive a whole request (a slow client cannot hold a connection open by trickling headers)
+    requestTimeout: 30_000,
+    routerOptions: { maxParamLength: 512 },
+    frameworkErrors,
+  } as const;
   const app = (opts.tls
     ? Fastify({ ...common, https: { cert: opts.tls.cert, key: opts.tls.key } })
     : Fastify(common)) as unknown as FastifyInstance;
