@@ -10,6 +10,7 @@ const BENCHES: Array<{ title: string; load: () => Promise<Bench> }> = [
   { title: 'Event log', load: async () => eventLogBench },
   { title: 'Access: pass verification', load: async () => (await import('./access-bench.js')).accessBench },
   { title: 'Cloud sync: backlog drain', load: async () => (await import('./sync-bench.js')).syncBench },
+  { title: 'Access: scan to relay', load: async () => (await import('./access-latency-bench.js')).accessLatencyBench },
 ];
 
 function fmt(v: number, unit: string): string {
