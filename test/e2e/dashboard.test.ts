@@ -74,7 +74,7 @@ describe('the dashboard in a real browser', () => {
     await page.fill('#token', h.admin.token);
     await page.click('#login-form button[type=submit]');
     await page.waitForSelector('#app:not([hidden])', { timeout: SEEN_MS });
-    await page.waitForSelector('#live.live', { timeout: SEEN_MS });
+    await page.waitForSelector('#live.is-live', { timeout: SEEN_MS });
     await expect.poll(() => page.textContent('#gw-id')).toBe('test-gw');
 
     // Add the door lock through the form: a relay line that does not exist is refused next to its field.

@@ -27,6 +27,9 @@ const view = {
 
 function showLogin(message) {
   view.stopStream?.();
+  $('#live').textContent = 'offline';
+  $('#live').className = 'live';
+  $('#status').hidden = true;
   for (const t of view.timers) clearInterval(t);
   view.timers = [];
   $('#app').hidden = true;
@@ -85,6 +88,7 @@ async function loadHealth() {
   const r = await api('GET', '/api/health');
   $('#gw-id').textContent = r.gateway;
   const pill = $('#status');
+  pill.hidden = false;
   pill.textContent = r.status;
   pill.className = `pill ${r.status === 'ok' ? 'ok' : r.status === 'degraded' ? 'warn' : 'bad'}`;
   const stat = (label, value, tone) =>
@@ -229,7 +233,7 @@ async function start() {
   const live = $('#live');
   view.stopStream = followEvents(onEvent, (state) => {
     live.textContent = state === 'live' ? 'live' : state;
-    live.className = `live ${state}`;
+    live.className = `live is-${state}`;
     if (state === 'denied') guard(new ApiError(401, 'unauthorized', 'refused'));
   });
   view.timers.push(setInterval(() => loadHealth().catch(guard), 10_000));
