@@ -149,6 +149,9 @@ export async function startAdmin(gateway: Gateway, opts: AdminOptions): Promise<
     return bearerMatches(header, token);
   };
 
+  // Bodies are JSON; a text body is refused as such (415) rather than validated as a string.
+  app.removeContentTypeParser('text/plain');
+
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const auth = (req.routeOptions.config as { auth?: RouteAuth } | undefined)?.auth ?? 'bearer';
     if (auth === 'none') return;
