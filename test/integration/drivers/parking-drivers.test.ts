@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { MaxbotixSensorStub } from '../../../firmware-stubs/maxbotix-sensor.js';
 import { nps405Status } from '../../../firmware-stubs/nwave-payloads.js';
 import { createPtyPair, type PtyPair } from '../../../firmware-stubs/pty-pair.js';
 import { TtsSensorStub } from '../../../firmware-stubs/tts-sensor.js';
+import { datexParkingStatus } from '../../../src/admin/datex.js';
 import type { PortierEvent } from '../../../src/core/events.js';
 import type { Gateway } from '../../../src/core/gateway.js';
 import { eventually } from '../../helpers/daemon.js';
@@ -167,5 +168,26 @@ describe('parking sensors on their wires', () => {
     const status = (await gateway.hosts.get('lot')!.command('status', {})) as { occupied: number; free: number };
     expect(status.occupied).toBe(expected());
     expect(status.free).toBe(5 - expected());
+  });
+
+  it('publishes the zone as DATEX II that validates against the subset schema', async () => {
+    const xml = (await datexParkingStatus(gateway, { nationalIdentifier: 'town-test' }))!;
+    const s = (await gateway.hosts.get('lot')!.command('status', {})) as { occupied: number; free: number };
+    expect(xml).toContain('<parkingRecordReference targetClass="ParkingRecord" id="lot" version="1"/>');
+    expect(xml).toContain(`<parkingNumberOfVacantSpaces>${s.free}</parkingNumberOfVacantSpaces>`);
+    expect(xml).toContain(`<parkingNumberOfOccupiedSpaces>${s.occupied}</parkingNumberOfOccupiedSpaces>`);
+    const file = join(tempDir('portier-datex-'), 'lot.xml');
+    writeFileSync(file, xml);
+    const xsd = join(
+      import.meta.dirname,
+      '..',
+      '..',
+      'unit',
+      'parking',
+      'fixtures',
+      'datex2-parking-status-subset.xsd',
+    );
+    const { stderr } = await run('xmllint', ['--noout', '--schema', xsd, file]);
+    expect(stderr).toContain('validates');
   });
 });
