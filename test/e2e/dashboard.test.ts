@@ -121,6 +121,9 @@ describe('the dashboard in a real browser', () => {
     const reason = page.locator('#check-result [data-role=reason]');
     await expect.poll(() => reason.textContent(), { timeout: SEEN_MS }).toBe('expired');
     expect(await page.textContent('#check-result [data-role=verdict]')).toBe('Denied');
+    // Health and outbox follow the stream too (at most once a second).
+    await expect.poll(() => page.textContent('#health .stat .v'), { timeout: SEEN_MS }).toBe('2/2');
+    await expect.poll(() => page.textContent('#outbox tbody tr:first-child td'), { timeout: SEEN_MS }).not.toBe('0');
     await page.screenshot({ path: join(RESULTS, 'dashboard.png'), fullPage: true });
 
     await page.fill('#check-pass', 'PT1:not-a-pass');
