@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { ErrorCode, PortierError } from '../core/errors.js';
 import type { Gateway } from '../core/gateway.js';
 import { type HaDiscoveryHandle, startHaDiscovery } from './ha-publisher.js';
+import type { BacklogSource } from './outbox-query.js';
 import { type RetentionHandle, startRetention } from './retention.js';
 import { type AdminServer, startAdmin } from './server.js';
 
@@ -17,6 +18,8 @@ export interface OperatorOptions {
   retentionDays?: number;
   /** Home Assistant discovery on the local broker; default on when local_mqtt is configured. */
   haDiscovery?: boolean;
+  /** The cloud sync's outbox (in-memory per-lane counts), when the cloud is configured. */
+  backlog?: BacklogSource;
 }
 
 export interface OperatorSurface {
@@ -46,6 +49,7 @@ export async function startOperatorSurface(gateway: Gateway, opts: OperatorOptio
         stateDir: gateway.config.gateway.state_dir,
         log: opts.log,
         ...tlsOf(opts),
+        ...(opts.backlog ? { backlog: opts.backlog } : {}),
       });
       surface.admin = admin;
       started.push(() => admin.close());

@@ -19,6 +19,14 @@ export interface OutboxBacklog {
 }
 
 /**
+ * Per-lane counts kept in memory by whoever drains the outbox (the cloud sync's Outbox has this `summary`): with
+ * one, reading the backlog costs nothing however long the gateway was offline.
+ */
+export interface BacklogSource {
+  summary(nowMs: number): Record<Lane, { count: number; bytes: number; oldest_age_s: number | null }>;
+}
+
+/**
  * The outbox read from SQLite: count and oldest age per lane from the `outbox_lane` index (cheap enough for every
  * scrape), and on request the bytes, which join `events` and read every waiting row (for the API, not for metrics).
  */
@@ -27,7 +35,10 @@ export class OutboxQuery {
   private readonly withBytes: Statement;
   private readonly tsOf: Statement;
 
-  constructor(db: Database) {
+  constructor(
+    db: Database,
+    private readonly source?: BacklogSource,
+  ) {
     this.counts = db.prepare('SELECT lane, COUNT(*) AS n, MIN(seq) AS first FROM outbox GROUP BY lane');
     this.withBytes = db.prepare(
       `SELECT o.lane AS lane, COUNT(*) AS n, MIN(o.seq) AS first, COALESCE(SUM(length(CAST(e.body AS BLOB))), 0) AS bytes
@@ -37,6 +48,7 @@ export class OutboxQuery {
   }
 
   read(nowMs: number, opts: { bytes?: boolean } = {}): OutboxBacklog {
+    if (this.source) return fromSummary(this.source.summary(nowMs));
     const rows = (opts.bytes ? this.withBytes : this.counts).all() as Array<{
       lane: number;
       n: number;
@@ -58,4 +70,18 @@ export class OutboxQuery {
     }
     return { lanes, total };
   }
+}
+
+function fromSummary(summary: ReturnType<BacklogSource['summary']>): OutboxBacklog {
+  const lanes = {} as Record<Lane, LaneBacklog>;
+  const total: LaneBacklog = { count: 0, oldest_age_s: null, bytes: 0 };
+  for (const name of LANE_NAMES) {
+    const l = summary[name] ?? { count: 0, bytes: 0, oldest_age_s: null };
+    const age = l.oldest_age_s === null ? null : Math.round(l.oldest_age_s * 10) / 10;
+    lanes[name] = { count: l.count, oldest_age_s: age, bytes: l.bytes };
+    total.count += l.count;
+    total.bytes += l.bytes;
+    if (age !== null && (total.oldest_age_s === null || age > total.oldest_age_s)) total.oldest_age_s = age;
+  }
+  return { lanes, total };
 }

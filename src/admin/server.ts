@@ -11,7 +11,7 @@ import type { AdminContext } from './context.js';
 import { DeviceStates } from './device-state.js';
 import { MetricsCollector } from './metrics-collector.js';
 import { buildOpenApi } from './openapi.js';
-import { OutboxQuery } from './outbox-query.js';
+import { type BacklogSource, OutboxQuery } from './outbox-query.js';
 import { PassChecker } from './pass-check.js';
 import { type AnyRoute, defineRoute, type RouteAuth, registerRoutes } from './route.js';
 import { accessRoutes } from './routes-access.js';
@@ -32,6 +32,11 @@ export interface AdminOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** The dashboard's folder; default src/admin/web in the package. */
   webDir?: string;
+  /**
+   * In-memory outbox counts (the cloud sync service's `outbox`), so health and metrics never count a long backlog
+   * in SQLite; without it the outbox is counted by query.
+   */
+  backlog?: BacklogSource;
 }
 
 export interface AdminServer {
@@ -92,7 +97,7 @@ export async function startAdmin(gateway: Gateway, opts: AdminOptions): Promise<
   const log = opts.log.child({ component: 'admin' });
   const { host, port } = parseListen(opts.listen);
   let token = loadOrCreateAdminToken(opts.stateDir, log).token;
-  const outbox = new OutboxQuery(gateway.store.db);
+  const outbox = new OutboxQuery(gateway.store.db, opts.backlog);
   const ctx: AdminContext = {
     gateway,
     log,
@@ -216,6 +221,7 @@ export async function startAdmin(gateway: Gateway, opts: AdminOptions): Promise<
     );
   }
   log.info({ url }, 'admin API and dashboard listening');
+  let closing: Promise<void> | undefined;
 
   return {
     url,
@@ -223,10 +229,13 @@ export async function startAdmin(gateway: Gateway, opts: AdminOptions): Promise<
       return token;
     },
     async close() {
-      ctx.stream.close();
-      await app.close();
-      ctx.states.close();
-      ctx.metrics.close();
+      closing ??= (async () => {
+        ctx.stream.close();
+        await app.close();
+        ctx.states.close();
+        ctx.metrics.close();
+      })();
+      await closing;
     },
   };
 }

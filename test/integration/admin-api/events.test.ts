@@ -7,7 +7,10 @@ import {
   healthResponse,
   outboxResponse,
 } from '../../../src/admin/api-schemas.js';
+import { startAdmin } from '../../../src/admin/server.js';
 import { EVENT_TYPES } from '../../../src/core/events.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import { Outbox } from '../../../src/sync/outbox.js';
 import { eventually } from '../../helpers/daemon.js';
 import { type AdminHarness, openStream, startAdminHarness, until } from './harness.js';
 
@@ -194,6 +197,35 @@ describe('admin API: event log, live stream, outbox, health and metrics', () => 
     expect(type.schema.enum).toEqual([...EVENT_TYPES]);
     expect(doc.paths['/healthz'].get.security).toEqual([]);
     expect(doc.paths['/api/events/stream'].get.responses['200'].content).toHaveProperty(['text/event-stream']);
+  });
+});
+
+describe('admin API with the cloud sync running', () => {
+  it("reports the sync outbox's in-memory counts, which agree with the table", async () => {
+    const h = await startAdminHarness({
+      devices: [{ id: 'door-1', driver: 'gpio-relay-lock', settings: { relay_pin: 17 } }],
+    });
+    for (let i = 0; i < 50; i++) h.gateway.store.events.record({ dev: 'w', type: 'weather.reading', data: { i } });
+    h.gateway.store.events.recordNow({ dev: 'door-1', type: 'alarm', data: { alarm: 'test' } });
+    const fromTable = outboxResponse.parse((await h.call('GET', '/api/outbox')).body);
+    await h.admin.close(); // one admin API per gateway: its metrics are registered once
+    const synced = await startAdmin(h.gateway, {
+      listen: '127.0.0.1:0',
+      stateDir: h.stateDir,
+      log: silentLogger(),
+      backlog: new Outbox(h.gateway.store.db),
+    });
+    try {
+      const res = await fetch(`${synced.url}/api/outbox`, { headers: { authorization: `Bearer ${synced.token}` } });
+      const fromMemory = outboxResponse.parse(await res.json());
+      expect(fromMemory.lanes.telemetry).toEqual({ ...fromTable.lanes.telemetry, oldest_age_s: expect.any(Number) });
+      expect(fromMemory.total.count).toBe(fromTable.total.count);
+      expect(fromMemory.total.bytes).toBe(fromTable.total.bytes);
+      expect(fromMemory.lanes.telemetry.count).toBe(50);
+    } finally {
+      await synced.close();
+      await h.stop();
+    }
   });
 });
 
