@@ -110,6 +110,11 @@ export class Outbox {
     return { ...(this.backlog[lane] ?? { count: 0, bytes: 0 }) };
   }
 
+  /** Whether any row waits, from the table (an index probe): a cheap check of the in-memory counts. */
+  anyWaiting(): boolean {
+    return this.db.prepare('SELECT EXISTS (SELECT 1 FROM outbox) AS x').pluck().get() === 1;
+  }
+
   /** Total events waiting. */
   total(): number {
     return this.backlog.reduce((n, b) => n + b.count, 0);

@@ -118,8 +118,8 @@ export class CloudUplink {
     this.resetFlight();
     this.window.reset();
     this.window.capTo(s.receiveMaximum);
-    // The connection is the moment to make sure the in-memory counts still match the table.
-    this.opts.outbox.recount();
+    // The in-memory counts decide whether to look for a batch at all; make sure they do not hide a backlog.
+    if (this.opts.outbox.total() === 0 && this.opts.outbox.anyWaiting()) this.opts.outbox.recount();
     clearInterval(this.ackTimer);
     this.ackTimer = setInterval(() => this.checkAckTimeout(), Math.max(250, Math.floor(this.opts.ackTimeoutMs / 4)));
     this.ackTimer.unref();
@@ -159,7 +159,12 @@ export class CloudUplink {
       if (!ageExpired && this.shouldWait(limits)) return;
       const before = [...this.cursors];
       const batch = takeBatch(this.opts.outbox, this.cursors, limits, this.head);
-      if (!batch) return;
+      if (!batch) {
+        // Nothing to take and nothing in flight, yet the counts say something waits: they drifted (someone
+        // else deleted rows); count again so `idle()` and the metrics tell the truth.
+        if (this.inflight.size === 0 && this.opts.outbox.total() > 0) this.opts.outbox.recount();
+        return;
+      }
       if (!batch.full && !batch.critical && !ageExpired && !this.partialDue()) {
         this.cursors = before;
         return;

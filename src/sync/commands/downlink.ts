@@ -197,6 +197,8 @@ export class Downlink {
       }
       case 'revoke':
         return h.revoke((args as CommandArgs<'revoke'>).entries);
+      case 'revocation-list':
+        return h.replaceRevocations((args as CommandArgs<'revocation-list'>).list);
       case 'open': {
         const { lock, pass } = args as CommandArgs<'open'>;
         const decision = await h.openWithPass(lock, pass);
@@ -274,6 +276,10 @@ function summarize(name: string, fields: Record<string, unknown>): Record<string
       };
     case 'revoke':
       return { entries: arr(fields.entries).length };
+    case 'revocation-list': {
+      const list = (fields.list ?? {}) as { version?: unknown; passes?: unknown; subjects?: unknown };
+      return { version: list.version, passes: arr(list.passes).length, subjects: arr(list.subjects).length };
+    }
     default:
       return {};
   }

@@ -1,4 +1,4 @@
-import type { DeviceSpec, PublicJwks, RevocationEntry } from './schema.js';
+import type { DeviceSpec, PublicJwks, RevocationEntry, RevocationList } from './schema.js';
 
 /** What an applied command may report back in its acknowledgement's `data`. */
 export type CommandResult = Record<string, unknown> | undefined;
@@ -22,8 +22,10 @@ export interface CommandHandlers {
   removeDevice(id: string): CommandResult | Promise<CommandResult>;
   /** Import issuer keys (kid and alg pinned, public only); `replace` swaps the whole set (rotation). */
   importKeys(jwks: PublicJwks, opts: { replace: boolean }): CommandResult | Promise<CommandResult>;
-  /** Add revocations. */
+  /** Add revocations (pass ids or subjects). */
   revoke(entries: RevocationEntry[]): CommandResult | Promise<CommandResult>;
+  /** Replace the whole revocation list; a version not above the last one applied is ignored (say so in data). */
+  replaceRevocations(list: RevocationList): CommandResult | Promise<CommandResult>;
   /** Verify a pass for a lock exactly as a reader would, and open on grant. */
   openWithPass(lock: string, pass: string): Promise<{ granted: boolean; reason: string }>;
   /** Validate a whole config document (the config file's format); every problem, by path. */

@@ -41,14 +41,22 @@ export const publicJwkSchema = z
 export const jwksSchema = z.object({ keys: z.array(publicJwkSchema).min(1).max(256) });
 export type PublicJwks = z.output<typeof jwksSchema>;
 
+/** One revocation, as the access service's revocation list holds it. */
 export const revocationSchema = z.strictObject({
-  /** what is revoked: one pass (its cti/jti), every pass of a holder (sub), or an issuer key (kid) */
-  kind: z.enum(['pass', 'holder', 'key']),
-  id: z.string().min(1).max(256),
-  /** unix s after which the entry may be forgotten (the revoked passes have expired by then) */
-  until: z.number().int().positive().optional(),
+  /** a pass id (`cti`/`jti`) or a holder (`sub`): every pass of that holder */
+  kind: z.enum(['pass', 'sub']),
+  value: z.string().min(1).max(256),
+  reason: z.string().max(200).optional(),
 });
 export type RevocationEntry = z.output<typeof revocationSchema>;
+
+/** The whole revocation list as the cloud keeps it; versions only go up (a stale one is ignored). */
+export const revocationListSchema = z.strictObject({
+  version: z.number().int().min(0),
+  passes: z.array(z.string().min(1).max(256)).max(200_000),
+  subjects: z.array(z.string().min(1).max(256)).max(200_000),
+});
+export type RevocationList = z.output<typeof revocationListSchema>;
 
 /** Each command's own fields (besides id and, for signed ones, the JWT claims). */
 export const COMMAND_SCHEMAS = {
@@ -56,6 +64,7 @@ export const COMMAND_SCHEMAS = {
   'remove-device': z.object({ device: deviceIdSchema }),
   'import-keys': z.object({ keys: jwksSchema, replace: z.boolean().default(false) }),
   revoke: z.object({ entries: z.array(revocationSchema).min(1).max(10_000) }),
+  'revocation-list': z.object({ list: revocationListSchema }),
   open: z.object({ lock: deviceIdSchema, pass: z.string().min(1).max(4096) }),
   'set-config': z.object({ bundle: z.record(z.string(), z.unknown()) }),
 } as const;
@@ -74,6 +83,7 @@ export const SIGNED_COMMANDS: ReadonlySet<CommandName> = new Set([
   'remove-device',
   'import-keys',
   'revoke',
+  'revocation-list',
   'set-config',
 ]);
 

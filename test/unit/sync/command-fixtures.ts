@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CompactSign, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { CommandHandlers } from '../../../src/sync/commands/handlers.js';
-import type { DeviceSpec, PublicJwks, RevocationEntry } from '../../../src/sync/commands/schema.js';
+import type { DeviceSpec, PublicJwks, RevocationEntry, RevocationList } from '../../../src/sync/commands/schema.js';
 
 /**
  * RFC 8037, Appendix A.1: the Ed25519 key pair of the JOSE specification's examples. Used here as an operator key
@@ -91,6 +91,10 @@ export class RecordingHandlers implements CommandHandlers {
   revoke(entries: RevocationEntry[]) {
     this.calls.push({ name: 'revoke', args: entries });
     return undefined;
+  }
+  replaceRevocations(list: RevocationList) {
+    this.calls.push({ name: 'replaceRevocations', args: list });
+    return { applied: true };
   }
   async openWithPass(lock: string, pass: string) {
     this.calls.push({ name: 'openWithPass', args: { lock, pass } });

@@ -165,7 +165,7 @@ describe('downlink commands', () => {
       'mismatch',
       async (o: Operators) => ({
         id: 'x',
-        jws: await o.signEd(claims(GW, 'x', 'revoke', { entries: [{ kind: 'pass', id: 'p' }] })),
+        jws: await o.signEd(claims(GW, 'x', 'revoke', { entries: [{ kind: 'pass', value: 'p' }] })),
       }),
     ],
     [
@@ -276,6 +276,34 @@ describe('downlink commands', () => {
     });
     expect(c).toEqual({ id: 'i-3', status: 'ok' });
     expect(r.handlers.calls.at(-1)).toEqual({ name: 'importKeys', args: { jwks: good, replace: true } });
+  });
+
+  it('revokes passes and holders, and replaces the whole revocation list, when signed', async () => {
+    const entries = [
+      { kind: 'pass', value: 'pass-42', reason: 'lost' },
+      { kind: 'sub', value: 'h-7f3a' },
+    ];
+    const a = await r.send('revoke', { id: 'r-1', jws: await r.ops.signEd(claims(GW, 'r-1', 'revoke', { entries })) });
+    expect(a).toEqual({ id: 'r-1', status: 'ok' });
+    const list = { version: 12, passes: ['pass-1', 'pass-2'], subjects: ['h-1'] };
+    const b = await r.send('revocation-list', {
+      id: 'r-2',
+      jws: await r.ops.signEs(claims(GW, 'r-2', 'revocation-list', { list })),
+    });
+    expect(b).toEqual({ id: 'r-2', status: 'ok', data: { applied: true } });
+    expect(r.handlers.calls).toEqual([
+      { name: 'revoke', args: entries },
+      { name: 'replaceRevocations', args: list },
+    ]);
+    expect(r.audit().map((e) => e.data)).toMatchObject([
+      { command: 'revoke', status: 'applied', entries: 2 },
+      { command: 'revocation-list', status: 'applied', version: 12, passes: 2, subjects: 1 },
+    ]);
+    const bad = await r.send('revoke', {
+      id: 'r-3',
+      jws: await r.ops.signEd(claims(GW, 'r-3', 'revoke', { entries: [{ kind: 'key', value: 'k' }] })),
+    });
+    expect(bad).toMatchObject({ status: 'error', error: 'invalid' });
   });
 
   it('opens with a pass without an operator signature, and reports a denial as an error', async () => {
