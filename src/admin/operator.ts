@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { ErrorCode, PortierError } from '../core/errors.js';
+import { ErrorCode, PortierError, reasonOf } from '../core/errors.js';
 import type { Gateway } from '../core/gateway.js';
 import { type HaDiscoveryHandle, startHaDiscovery } from './ha-publisher.js';
 import type { BacklogSource } from './outbox-query.js';
@@ -9,7 +9,10 @@ import { type AdminServer, startAdmin } from './server.js';
 
 export interface OperatorOptions {
   log: Logger;
-  /** Admin API: `host:port`, or undefined to leave it off (config `admin.enabled: false`). */
+  /**
+   * Admin API: `host:port`, or undefined to leave it off (config `admin.enabled: false`). If it cannot start, the
+   * error is logged and it is retried every `adminRetryMs`; `admin` is then set once it runs.
+   */
   listen?: string;
   /** TLS for the admin API: PEM file paths. */
   tlsCertFile?: string;
@@ -18,6 +21,8 @@ export interface OperatorOptions {
   retentionDays?: number;
   /** Home Assistant discovery on the local broker; default on when local_mqtt is configured. */
   haDiscovery?: boolean;
+  /** ms between attempts to start the admin API after it failed (port in use, unreadable TLS files), default 30000 */
+  adminRetryMs?: number;
   /** The cloud sync's outbox (in-memory per-lane counts), when the cloud is configured. */
   backlog?: BacklogSource;
 }
@@ -37,6 +42,8 @@ export interface OperatorSurface {
 export async function startOperatorSurface(gateway: Gateway, opts: OperatorOptions): Promise<OperatorSurface> {
   const surface: OperatorSurface = { close: async () => undefined };
   const started: Array<() => Promise<void> | void> = [];
+  const retryMs = opts.adminRetryMs ?? 30_000;
+  let closed = false;
   try {
     if (opts.retentionDays !== undefined) {
       const retention = startRetention(gateway, { days: opts.retentionDays });
@@ -44,15 +51,46 @@ export async function startOperatorSurface(gateway: Gateway, opts: OperatorOptio
       started.push(() => retention.close());
     }
     if (opts.listen !== undefined) {
-      const admin = await startAdmin(gateway, {
-        listen: opts.listen,
-        stateDir: gateway.config.gateway.state_dir,
-        log: opts.log,
-        ...tlsOf(opts),
-        ...(opts.backlog ? { backlog: opts.backlog } : {}),
-      });
-      surface.admin = admin;
-      started.push(() => admin.close());
+      const listen = opts.listen;
+      // A port still held by the previous instance, or a bad certificate file, must not keep the doors down:
+      // the gateway runs on and the admin API is tried again until it starts.
+      const tryStart = async (): Promise<boolean> => {
+        try {
+          const admin = await startAdmin(gateway, {
+            listen,
+            stateDir: gateway.config.gateway.state_dir,
+            log: opts.log,
+            ...tlsOf(opts),
+            ...(opts.backlog ? { backlog: opts.backlog } : {}),
+          });
+          if (closed) {
+            await admin.close();
+            return true;
+          }
+          surface.admin = admin;
+          started.push(() => admin.close());
+          return true;
+        } catch (err) {
+          opts.log.error(
+            { listen, reason: reasonOf(err), retry_ms: retryMs },
+            'admin API not started (the gateway keeps running); trying again',
+          );
+          return false;
+        }
+      };
+      if (!(await tryStart())) {
+        let busy = false;
+        const timer = setInterval(() => {
+          if (busy) return;
+          busy = true;
+          void tryStart().then((ok) => {
+            busy = false;
+            if (ok) clearInterval(timer);
+          });
+        }, retryMs);
+        timer.unref();
+        started.push(() => clearInterval(timer));
+      }
     }
     if (opts.haDiscovery !== false && gateway.config.local_mqtt) {
       const ha = startHaDiscovery(gateway, surface.admin ? { configurationUrl: `${surface.admin.url}/` } : {});
@@ -64,6 +102,7 @@ export async function startOperatorSurface(gateway: Gateway, opts: OperatorOptio
     throw err;
   }
   surface.close = async () => {
+    closed = true;
     const stops = started.splice(0).reverse();
     for (const stop of stops) await stop();
   };

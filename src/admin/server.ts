@@ -209,7 +209,16 @@ export async function startAdmin(gateway: Gateway, opts: AdminOptions): Promise<
   registerWeb(app, assets);
   app.addHook('preClose', async () => ctx.stream.closeAll());
 
-  await app.listen({ host, port });
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    // Undo what was registered (metrics, bus listeners), so a later attempt starts clean.
+    ctx.stream.close();
+    ctx.states.close();
+    ctx.metrics.close();
+    await app.close();
+    throw err;
+  }
   const addr = app.server.address();
   const boundPort = typeof addr === 'object' && addr ? addr.port : port;
   const url = `${opts.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
