@@ -190,7 +190,7 @@ export function deviceRoutes(ctx: AdminContext): AnyRoute[] {
     defineRoute({
       method: 'POST',
       url: '/api/devices/:id/release',
-      summary: 'Emergency release: open a lock now (its release command, else unlock), audited as an alarm',
+      summary: 'Emergency release: open a lock now (its emergency_release command, else unlock), audited as an alarm',
       tag: 'devices',
       auth: 'bearer',
       params: deviceIdParams,
@@ -198,7 +198,8 @@ export function deviceRoutes(ctx: AdminContext): AnyRoute[] {
       handler: async ({ params }) => {
         const host = requireHost(ctx, params.id);
         const commands = host.def.commands ?? {};
-        const command = commands.release ? 'release' : commands.unlock ? 'unlock' : undefined;
+        // A toilet's own emergency mode (held open until reset) first; a plain lock's timed unlock otherwise.
+        const command = ['emergency_release', 'release', 'unlock'].find((c) => commands[c] !== undefined);
         if (!command) throw new ApiError(409, 'not_a_lock', `device "${params.id}" has nothing to release`);
         // The alarm is durable before the strike moves: an emergency opening must be on record even if power fails.
         gateway.store.events.recordNow({
