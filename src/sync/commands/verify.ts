@@ -70,7 +70,7 @@ export function loadOperatorKeys(path: string | undefined): JSONWebKeySet {
 /**
  * Verify a signed command: a compact JWS by an operator key whose payload is the command with `iat`, `exp` and the
  * gateway id as audience. Order: keys, signature (the key found by kid, its pinned alg), payload shape, id and
- * command match, audience, then time. A verified `iat` raises the gateway's time floor, as a verified pass does.
+ * command match, audience, lifetime, then time.
  */
 export async function verifySignedCommand(jws: string, opts: VerifyOptions): Promise<VerifiedCommand> {
   const keys = createLocalJWKSet(loadOperatorKeys(opts.keysFile));
@@ -104,13 +104,19 @@ export async function verifySignedCommand(jws: string, opts: VerifyOptions): Pro
   if (c.exp - c.iat > opts.maxLifetimeS) {
     throw new CommandRefused('lifetime_too_long', `lives ${c.exp - c.iat} s, more than ${opts.maxLifetimeS} s`);
   }
-  opts.clock.raiseFloor(c.iat * 1000);
-  const now = opts.clock.now().ms / 1000;
+  // Time. With a trusted clock (NTP or RTC) the window is checked both ways. Without one, the clock is only a
+  // lower bound (the persisted floor): a command that expired before it is certainly stale, one issued after it
+  // may well be fresh, and its verified iat then raises the floor, as a verified pass's does. The command is
+  // judged against the time before that raise: it must not vouch for its own freshness.
+  const before = opts.clock.now();
+  const now = before.ms / 1000;
   const tolerance = opts.toleranceS ?? 300;
-  if (c.iat > now + tolerance || (c.nbf !== undefined && c.nbf > now + tolerance)) {
+  const trusted = before.tq === 'synced' || before.tq === 'rtc';
+  if (trusted && (c.iat > now + tolerance || (c.nbf !== undefined && c.nbf > now + tolerance))) {
     throw new CommandRefused('not_yet_valid', 'issued in the future');
   }
   if (c.exp <= now - tolerance)
     throw new CommandRefused('expired', `expired at ${new Date(c.exp * 1000).toISOString()}`);
+  if (!trusted) opts.clock.raiseFloor(c.iat * 1000);
   return { payload: c, kid: verified.protectedHeader.kid };
 }

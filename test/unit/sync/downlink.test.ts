@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { ClockOptions } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { openStore, type Store } from '../../../src/store/store.js';
 import { type CommandAck, Downlink } from '../../../src/sync/commands/downlink.js';
@@ -31,9 +32,14 @@ interface Rig {
   audit(): Array<{ type: string; data: Record<string, unknown> }>;
 }
 
-async function rig(opts: { keysFile?: string | null; dir?: string } = {}): Promise<Rig> {
+async function rig(opts: { keysFile?: string | null; dir?: string; clock?: ClockOptions } = {}): Promise<Rig> {
   const dir = opts.dir ?? tempDir('portier-downlink-');
-  const store = openStore({ stateDir: dir, gatewayId: GW, log: silentLogger(), clock: { trustSystemClock: true } });
+  const store = openStore({
+    stateDir: dir,
+    gatewayId: GW,
+    log: silentLogger(),
+    clock: opts.clock ?? { trustSystemClock: true },
+  });
   const ops = await makeOperators(dir);
   const handlers = new RecordingHandlers();
   const acks: CommandAck[] = [];
@@ -152,6 +158,13 @@ describe('downlink commands', () => {
       }),
     ],
     [
+      'not_yet_valid',
+      async (o: Operators) => ({
+        id: 'x',
+        jws: await o.signEd(claims(GW, 'x', 'provision', { devices: [device] }, Date.now() / 1000 + 7200)),
+      }),
+    ],
+    [
       'lifetime_too_long',
       async (o: Operators) => ({
         id: 'x',
@@ -197,6 +210,19 @@ describe('downlink commands', () => {
     const one = await rig({ keysFile: file, dir });
     expect(await one.send('revoke', { id: 'v-1', jws: RFC8037_JWS })).toMatchObject({ error: 'malformed' });
     expect(await one.send('revoke', { id: 'v-2', jws: tamper(RFC8037_JWS) })).toMatchObject({ error: 'bad_signature' });
+  });
+
+  it('without a time source, judges a command by the time floor and lets its verified iat raise the floor', async () => {
+    const behind = Date.parse('2021-01-01T00:00:00Z');
+    const lost = await rig({ clock: { wall: () => behind, isSynced: () => false, hasRtc: () => false } });
+    const nowS = Date.now() / 1000;
+    const fresh = await lost.ops.signEd(claims(GW, 't-1', 'remove-device', { device: 'door-9' }, nowS));
+    expect(await lost.send('remove-device', { id: 't-1', jws: fresh })).toEqual({ id: 't-1', status: 'ok' });
+    expect(lost.store.clock.timeFloor()).toBe(Math.floor(nowS) * 1000);
+    expect(lost.store.clock.now().tq).toBe('floor');
+    // Signed three hours ago for one hour: expired before what the gateway now knows is the time.
+    const stale = await lost.ops.signEd(claims(GW, 't-2', 'remove-device', { device: 'door-9' }, nowS - 3 * 3600));
+    expect(await lost.send('remove-device', { id: 't-2', jws: stale })).toMatchObject({ error: 'expired' });
   });
 
   it('refuses signed commands when no operator key file is configured, or when it holds a private key', async () => {
