@@ -106,9 +106,26 @@ export const configSchema = z
       .optional(),
     cloud: cloudSchema.optional(),
     admin: z
-      .object({ listen: listenAddress.default('127.0.0.1:8080'), enabled: z.boolean().default(true) })
+      .object({
+        /** Bound to loopback by default: the API opens doors. */
+        listen: listenAddress.default('127.0.0.1:8080'),
+        enabled: z.boolean().default(true),
+        /** PEM files for HTTPS; both or neither. */
+        tls_cert_file: z.string().min(1).optional(),
+        tls_key_file: z.string().min(1).optional(),
+      })
       .strict()
+      .refine((a) => (a.tls_cert_file === undefined) === (a.tls_key_file === undefined), {
+        message: 'give both tls_cert_file and tls_key_file, or neither',
+      })
       .default({ listen: '127.0.0.1:8080', enabled: true }),
+    privacy: z
+      .object({
+        /** days local events are kept, 1-3650; events still waiting for the cloud are never purged */
+        retention_days: z.number().int().min(1).max(3650).default(90),
+      })
+      .strict()
+      .default({ retention_days: 90 }),
     gpio: z
       .object({
         /** auto: onoff when /sys/class/gpio exists, else the simulator */

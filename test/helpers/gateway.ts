@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { DRIVERS } from '../../devices/index.js';
-import type { DeviceEntry } from '../../src/config/schema.js';
+import { configSchema, type DeviceEntry } from '../../src/config/schema.js';
 import { DriverRegistry } from '../../src/core/driver-registry.js';
 import type { PortierEvent } from '../../src/core/events.js';
 import { Gateway } from '../../src/core/gateway.js';
@@ -31,15 +31,15 @@ export async function startTestGateway(opts: {
     settings: drivers.require(d.driver).config.parse(d.settings) as Record<string, unknown>,
   }));
   const gateway = new Gateway({
-    config: {
+    // Through the schema, so every default a real config file gets is here too.
+    config: configSchema.parse({
       version: 1,
       gateway: { id: 'test-gw', state_dir: join(opts.dir, 'state'), timezone: 'UTC', trust_system_clock: true },
       log: { level: 'silent' },
       ...(opts.brokerUrl ? { local_mqtt: { url: opts.brokerUrl, base_topic: 'portier' } } : {}),
       admin: { listen: '127.0.0.1:0', enabled: false },
       gpio: opts.gpioDir ? { backend: 'sim', sim_dir: opts.gpioDir } : { backend: 'sim' },
-      devices: [],
-    },
+    }),
     devices,
     drivers,
     transports: defaultTransports,

@@ -1,5 +1,6 @@
 import closeWithGrace from 'close-with-grace';
 import { builtinDrivers } from '../../../devices/index.js';
+import { startOperatorSurface } from '../../admin/operator.js';
 import { createSdNotifier, startWatchdog } from '../../admin/sd-notify.js';
 import { loadConfigFile } from '../../config/load.js';
 import { Gateway } from '../../core/gateway.js';
@@ -34,6 +35,15 @@ export const runCommand: Command = {
 export async function runUntilSignalled(gateway: Gateway, log: ReturnType<typeof createLogger>): Promise<void> {
   const sd = createSdNotifier({ log });
   await gateway.start();
+  const { admin, privacy } = gateway.config;
+  const ops = await startOperatorSurface(gateway, {
+    log,
+    retentionDays: privacy.retention_days,
+    ...(admin.enabled ? { listen: admin.listen } : {}),
+    ...(admin.tls_cert_file && admin.tls_key_file
+      ? { tlsCertFile: admin.tls_cert_file, tlsKeyFile: admin.tls_key_file }
+      : {}),
+  });
   sd.ready(`${gateway.hosts.size} devices`);
   // A device that is down is the device's problem; a store that cannot answer is the gateway's, and a restart helps.
   const watchdog = startWatchdog({ notifier: sd, log, isHealthy: () => gateway.healthy() });
