@@ -38,7 +38,8 @@ export class PortierProcess {
       });
     });
     createInterface({ input: this.proc.stderr! }).on('line', (l) => this.stderr.push(l));
-    this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve({ code, signal })));
+    // 'close', not 'exit': it comes after stdout and stderr are drained, so no last line is lost.
+    this.exited = new Promise((resolve) => this.proc.once('close', (code, signal) => resolve({ code, signal })));
   }
 
   /** Resolve with the first log line (past or future) that matches, or reject after `timeoutMs`. */
