@@ -46,25 +46,36 @@ export function buildClientOptions(
   if (version === 5) opts.properties = { sessionExpiryInterval: cfg.session_expiry_s };
   if (cfg.username !== undefined) opts.username = cfg.username;
   if (cfg.password_file) opts.password = readSecret(cfg.password_file, 'password_file').trimEnd();
-  const tls = /^(mqtts|wss|ssl):/.test(cfg.url);
-  if (!tls && (cfg.ca_file || cfg.cert_file || cfg.key_file)) {
-    throw new PortierError(
-      ErrorCode.ConfigInvalid,
-      `cloud.url ${cfg.url} is not TLS but ca_file/cert_file/key_file are set; use mqtts://`,
-    );
-  }
-  if (tls) {
+  checkConnectionConfig(cfg);
+  if (isTls(cfg.url)) {
     opts.rejectUnauthorized = true;
     if (cfg.ca_file) opts.ca = readSecret(cfg.ca_file, 'ca_file');
-    if (cfg.cert_file || cfg.key_file) {
-      if (!cfg.cert_file || !cfg.key_file) {
-        throw new PortierError(ErrorCode.ConfigInvalid, 'cloud.cert_file and cloud.key_file go together');
-      }
+    if (cfg.cert_file && cfg.key_file) {
       opts.cert = readSecret(cfg.cert_file, 'cert_file');
       opts.key = readSecret(cfg.key_file, 'key_file');
     }
   }
   return opts;
+}
+
+function isTls(url: string): boolean {
+  return /^(mqtts|wss|ssl):/.test(url);
+}
+
+/**
+ * Settings that can never work, refused at construction rather than retried forever: certificate files with a
+ * URL that is not TLS (they would be silently ignored), a client certificate without its key or the reverse.
+ */
+export function checkConnectionConfig(cfg: CloudConnectionConfig): void {
+  if (!isTls(cfg.url) && (cfg.ca_file || cfg.cert_file || cfg.key_file)) {
+    throw new PortierError(
+      ErrorCode.ConfigInvalid,
+      `cloud.url ${cfg.url} is not TLS but ca_file/cert_file/key_file are set; use mqtts://`,
+    );
+  }
+  if (Boolean(cfg.cert_file) !== Boolean(cfg.key_file)) {
+    throw new PortierError(ErrorCode.ConfigInvalid, 'cloud.cert_file and cloud.key_file go together');
+  }
 }
 
 function readSecret(path: string, what: string): string {

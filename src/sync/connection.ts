@@ -2,7 +2,7 @@ import { connect, type IConnackPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { reasonOf } from '../core/errors.js';
 import { JitterBackoff } from './backoff.js';
-import { buildClientOptions, type CloudConnectionConfig } from './connection-options.js';
+import { buildClientOptions, type CloudConnectionConfig, checkConnectionConfig } from './connection-options.js';
 import type { CloudTopics } from './topics.js';
 
 export type CloudLinkState = 'idle' | 'connecting' | 'up' | 'down' | 'stopped';
@@ -60,6 +60,7 @@ export class CloudConnection {
   failedAttempts = 0;
 
   constructor(private readonly opts: CloudConnectionOptions) {
+    checkConnectionConfig(opts.config);
     this.version = opts.config.protocol_version;
     this.backoff = new JitterBackoff(opts.config.reconnect_min_ms, opts.config.reconnect_max_ms, opts.random);
   }
