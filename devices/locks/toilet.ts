@@ -29,6 +29,10 @@ export const publicToilet = defineDriver({
     const closers: Array<() => void> = [];
     let mode: ToiletMode = 'normal';
     let boltThrown = false;
+    /** Someone is inside: they came in through the unlocked door, or threw the bolt. */
+    let inside = false;
+    let leaving = false;
+    let enteredUnlocked = false;
     let occupied = false;
     let occupiedSince = 0;
     let occupancyTimer: NodeJS.Timeout | undefined;
@@ -52,8 +56,12 @@ export const publicToilet = defineDriver({
     const door = new DoorWatch({
       heldOpenMs: cfg.held_open_ms,
       isLocked: () => strike.locked,
-      expectOpen: () => mode !== 'normal',
-      onState: () => update(true),
+      // Someone inside leaves through the locked door (the inside handle always opens it): that is no forced door.
+      expectOpen: () => mode !== 'normal' || inside,
+      onState: (state) => {
+        track(state);
+        update(true);
+      },
       onAlarm: (alarm) => ctx.emit('alarm', { alarm }),
     });
 
@@ -80,6 +88,19 @@ export const publicToilet = defineDriver({
       occupancyTimer = undefined;
       if (!occupied || mode !== 'normal') return;
       ctx.emit('alarm', { alarm: 'max_occupancy', occupied_ms: Date.now() - occupiedSince });
+    };
+
+    /** Who went through the door: an opening by someone inside is their exit; a close after an unlocked opening, an entry. */
+    const track = (state: string): void => {
+      if (state === 'closed') {
+        inside = !leaving && enteredUnlocked;
+        return;
+      }
+      if (state === 'open' || state === 'forced') {
+        leaving = inside;
+        enteredUnlocked = !strike.locked;
+        inside = false;
+      }
     };
 
     /** Recompute occupancy from the contacts; report the door when it or the occupancy changed. */
@@ -144,6 +165,7 @@ export const publicToilet = defineDriver({
         closers.push(
           b.watch((v) => {
             boltThrown = v === cfg.bolt_engaged_level;
+            if (boltThrown) inside = true;
             update(false);
           }),
         );

@@ -10,7 +10,16 @@ export const httpPassConfig = z
   .object({
     /** Address to listen on; 0.0.0.0 for the town Wi-Fi, 127.0.0.1 behind a reverse proxy. */
     host: z.string().min(1).default('0.0.0.0'),
-    port: z.number().int().min(1).max(65_535),
+    /** TCP port, 1-65535; a string of digits is taken too, so `${PORT_VARIABLE}` works in the config file. */
+    port: z
+      .union([
+        z.number(),
+        z
+          .string()
+          .regex(/^\d{1,5}$/, 'expected a port number')
+          .transform(Number),
+      ])
+      .pipe(z.number().int().min(1, 'expected a port 1-65535').max(65_535, 'expected a port 1-65535')),
     /** The locks served, each at /door/<lock>. */
     locks: z.array(z.string().min(1)).min(1),
     /** Openings a client address may try at once, 1-100 */

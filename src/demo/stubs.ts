@@ -1,8 +1,12 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ChirpstackSensorStub } from '../../firmware-stubs/chirpstack-sensor.js';
 import { DavisConsoleStub } from '../../firmware-stubs/davis-console.js';
 import { GpioDoorStub } from '../../firmware-stubs/gpio-door.js';
 import { nps405Status } from '../../firmware-stubs/nwave-payloads.js';
+import { createPtyPair, type PtyPair } from '../../firmware-stubs/pty-pair.js';
 import { QrScannerStub } from '../../firmware-stubs/qr-scanner.js';
+import { ToiletCabinStub } from '../../firmware-stubs/toilet-cabin.js';
 
 export interface DemoStubOptions {
   brokerUrl: string;
@@ -20,6 +24,9 @@ export interface DemoStubs {
   qr: QrScannerStub;
   bays: ChirpstackSensorStub[];
   door: GpioDoorStub;
+  /** The station square toilet (config/demo.yaml toilet-1): its cabin, and its QR scanner on a pty of its own. */
+  toilet: ToiletCabinStub;
+  toiletQr: QrScannerStub;
   stop(): Promise<void>;
 }
 
@@ -42,15 +49,67 @@ export async function startDemoStubs(o: DemoStubOptions): Promise<DemoStubs> {
   };
   const first = setTimeout(flip, 2500);
   const timer = setInterval(flip, o.bayEveryMs ?? 6000);
+  const toiletDemo = await startToiletDemo(o);
   return {
     davis,
     qr,
     bays,
     door,
+    toilet: toiletDemo.cabin,
+    toiletQr: toiletDemo.qr,
     async stop() {
       clearTimeout(first);
       clearInterval(timer);
+      await toiletDemo.stop();
       await Promise.allSettled([davis.stop(), qr.stop(), door.stop(), ...bays.map((b) => b.stop())]);
+    },
+  };
+}
+
+/** Where the demo's pass office leaves the pass it printed (src/demo/narrator.ts), for the visitor to scan. */
+export const DEMO_PASS_FILE = 'demo-pass.txt';
+
+/**
+ * The station square toilet: its cabin on simulated GPIO (a visitor walks in when the strike opens, bolts the door
+ * for 6 s and leaves), its QR scanner on a pty of its own next to the demo's others, a visitor who scans the pass
+ * the demo printed about 8 s after start, and someone with a Euro-key about 40 s after start.
+ */
+async function startToiletDemo(
+  o: DemoStubOptions,
+): Promise<{ cabin: ToiletCabinStub; qr: QrScannerStub; stop(): Promise<void> }> {
+  const dir = dirname(o.qrPath);
+  const passFile = join(dir, DEMO_PASS_FILE);
+  // A pass left by an earlier run was signed by that run's key: the visitor must wait for this run's.
+  rmSync(passFile, { force: true });
+  const pty: PtyPair = await createPtyPair(dir, { gateway: 'toilet-qr', device: 'toilet-qr.device' });
+  const qr = new QrScannerStub(pty.devicePath);
+  const cabin = new ToiletCabinStub({
+    dir: o.gpioDir,
+    relayLine: 5,
+    contactLine: 6,
+    boltLine: 13,
+    eurokeyLine: 19,
+    visitMs: 6000,
+  });
+  await Promise.all([qr.start(), cabin.start()]);
+  const timers: NodeJS.Timeout[] = [];
+  let tries = 0;
+  const scanPrinted = (): void => {
+    if (existsSync(passFile)) {
+      void qr.scan(readFileSync(passFile, 'utf8').trim()).catch(() => undefined);
+      return;
+    }
+    if (++tries < 15) timers.push(setTimeout(scanPrinted, 2000));
+  };
+  timers.push(setTimeout(scanPrinted, 8000));
+  timers.push(setTimeout(() => void cabin.turnEurokey().catch(() => undefined), 40_000));
+  return {
+    cabin,
+    qr,
+    async stop() {
+      for (const t of timers) clearTimeout(t);
+      await Promise.allSettled([qr.stop(), cabin.stop()]);
+      await pty.stop();
     },
   };
 }

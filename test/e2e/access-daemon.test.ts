@@ -106,7 +106,8 @@ describe('access through the daemon as a process', () => {
   }
 
   it('scan to relay: a pass typed by the QR scanner on its pty opens the strike', async () => {
-    const r = (rig = await doorRig());
+    const r = await doorRig();
+    rig = r;
     const issuer = makeIssuer();
     await importKeys(r, issuer.jwks);
     const d = await start(r);
@@ -119,7 +120,8 @@ describe('access through the daemon as a process', () => {
 
   it('kill -9 between the committed decision and the relay: after the restart the single-use pass cannot open', async () => {
     // The strike waits 4 s after a grant before it moves: the window in which the daemon dies.
-    const r = (rig = await doorRig({ unlockDelayMs: 4000 }));
+    const r = await doorRig({ unlockDelayMs: 4000 });
+    rig = r;
     const issuer = makeIssuer();
     await importKeys(r, issuer.jwks);
     const single = await pt1Pass(issuer.key, { aud: 'door-1', uses: 1 });
@@ -138,7 +140,8 @@ describe('access through the daemon as a process', () => {
   });
 
   it('with the system clock behind the time floor, a pass that has expired by the floor does not open', async () => {
-    const r = (rig = await doorRig());
+    const r = await doorRig();
+    rig = r;
     const issuer = makeIssuer();
     await importKeys(r, issuer.jwks);
     // The floor lives in the meta table; a gateway that once saw a time 30 days ahead never trusts less again.

@@ -108,9 +108,34 @@ describe('public toilet: occupancy, signs, cleaning, emergency release, Euro-key
     cabin.unbolt();
     await eventually(() => lastDoor()?.occupied === false, 5000, 'free again');
     await eventually(() => signs.at(-1) === 'free', 5000, 'sign "free"');
+    // The visitor leaves through the locked door.
+    cabin.openDoor();
+    await eventually(() => lastDoor()?.state === 'open', 5000, 'out');
+    cabin.closeDoor();
+    await eventually(() => lastDoor()?.state === 'closed', 5000, 'closed');
     // The refusal did not use the single-use pass up.
     expect(await present(single)).toMatchObject({ granted: true });
     await eventually(() => cabin.relay() === 0, 5000, 'relocked');
+  });
+
+  it('a visitor leaving through the locked door is no forced door; opening it with nobody inside is', async () => {
+    expect(await present(await pt1Pass(issuer.key, { aud: 'toilet-1' }))).toMatchObject({ granted: true });
+    await eventually(() => cabin.relay() === 1, 5000, 'strike released');
+    cabin.openDoor();
+    await eventually(() => lastDoor()?.state === 'open', 5000, 'in');
+    cabin.closeDoor();
+    await eventually(() => lastDoor()?.state === 'closed', 5000, 'closed behind them');
+    await eventually(() => cabin.relay() === 0, 5000, 'relocked while inside');
+    // Without the bolt, out through the locked door (the inside handle opens it).
+    cabin.openDoor();
+    await eventually(() => lastDoor()?.state === 'open', 5000, 'out');
+    cabin.closeDoor();
+    await eventually(() => lastDoor()?.state === 'closed', 5000, 'closed');
+    expect(of('alarm')).toEqual([]);
+    cabin.openDoor();
+    await eventually(() => of('alarm').some((e) => e.data.alarm === 'door_forced'), 5000, 'forced');
+    cabin.closeDoor();
+    await eventually(() => lastDoor()?.state === 'closed', 5000, 'closed');
   });
 
   it('raises an alarm when the toilet stays occupied past the maximum time', async () => {
