@@ -4,7 +4,9 @@ import type { DeviceEntry, GatewayConfig } from '../config/schema.js';
 import type { Store } from '../store/store.js';
 import { openStore } from '../store/store.js';
 import { BridgeApi } from '../sync/bridge-api.js';
+import { GatewayCommandHandlers } from '../sync/gateway-commands.js';
 import { LocalPublisher } from '../sync/local.js';
+import { CloudSync } from '../sync/service.js';
 import type { CoapLink, GpioBackend, MqttLink, SerialLink, SerialOptions } from '../transports/types.js';
 import { EventBus } from './bus.js';
 import { DeviceHost } from './device-host.js';
@@ -57,6 +59,8 @@ export class Gateway {
   private coapLink: CoapLink | undefined;
   private publisher: LocalPublisher | undefined;
   private bridge: BridgeApi | undefined;
+  /** The cloud uplink and downlink, when `cloud` is configured. */
+  cloud: CloudSync | undefined;
   private floorTimer: NodeJS.Timeout | undefined;
   readonly log: Logger;
   /** The process's root logger, for services that make their own children. */
@@ -106,6 +110,16 @@ export class Gateway {
     }
     this.access = new AccessController(this);
     this.access.start();
+    if (config.cloud) {
+      this.cloud = new CloudSync({
+        config: config.cloud,
+        gatewayId: this.id,
+        store: this.store,
+        log: this.rootLog,
+        registry: this.metrics.registry,
+        handlers: new GatewayCommandHandlers(this),
+      });
+    }
     const declared = this.opts.devices.map((d) => ({ id: d.id, driver: d.driver, config: deviceConfig(d) }));
     this.store.devices.syncFromConfig(declared);
 
@@ -124,6 +138,7 @@ export class Gateway {
         this.log.error({ err, device: rec.id }, 'device not started');
       }
     }
+    this.cloud?.start();
     this.floorTimer = setInterval(() => this.store.clock.persist(), FLOOR_PERSIST_MS);
     this.floorTimer.unref();
     this.log.info({ gateway: this.id, devices: this.hosts.size, stateDir: config.gateway.state_dir }, 'gateway ready');
@@ -181,6 +196,7 @@ export class Gateway {
     await Promise.allSettled([...this.hosts.values()].map((h) => h.stop()));
     this.hosts.clear();
     this.store?.events.flush();
+    await this.cloud?.stop();
     await this.publisher?.drain();
     await this.mqttLink?.stop();
     this.gpioBackend?.close();

@@ -39,6 +39,7 @@ export async function runUntilSignalled(gateway: Gateway, log: ReturnType<typeof
   const ops = await startOperatorSurface(gateway, {
     log,
     retentionDays: privacy.retention_days,
+    ...(gateway.cloud ? { backlog: gateway.cloud.outbox } : {}),
     ...(admin.enabled ? { listen: admin.listen } : {}),
     ...(admin.tls_cert_file && admin.tls_key_file
       ? { tlsCertFile: admin.tls_cert_file, tlsKeyFile: admin.tls_key_file }
