@@ -78,18 +78,21 @@ function createLoraParking(server: LoraServer, ctx: DriverContext<LoraParkingCon
   const cfg = ctx.config;
   const codec = getCodec(cfg.codec);
   const bay = bayTracker(ctx as DriverContext<unknown>, cfg, cfg.hysteresis_m > 0 ? cfg.threshold_m : undefined);
-  const decodeOpts = cfg.threshold_m === undefined ? {} : { threshold_m: cfg.threshold_m };
+  // One options object, reused for every uplink (codecs only read it).
+  const decodeOpts: { fport?: number; threshold_m?: number } = {};
+  if (cfg.threshold_m !== undefined) decodeOpts.threshold_m = cfg.threshold_m;
   let remove: (() => void) | undefined;
 
   const onUplink = (up: LoraUplink): void => {
     try {
-      const { data } = codec.decode(up.payload, { ...decodeOpts, fport: up.fport });
-      const { occupied, distance_m, ...extra } = data;
-      if (up.rssi_dbm !== undefined) extra.rssi_dbm = up.rssi_dbm;
+      decodeOpts.fport = up.fport;
+      const { data } = codec.decode(up.payload, decodeOpts);
+      if (up.rssi_dbm !== undefined) data.rssi_dbm = up.rssi_dbm;
+      // The decoded object becomes the event's data: the tracker sets bay, occupied and since on it.
       bay.observe({
-        occupied: typeof occupied === 'boolean' ? occupied : undefined,
-        distance_m: typeof distance_m === 'number' ? distance_m : undefined,
-        extra,
+        occupied: typeof data.occupied === 'boolean' ? data.occupied : undefined,
+        distance_m: typeof data.distance_m === 'number' ? data.distance_m : undefined,
+        extra: data,
       });
     } catch (err) {
       if (isBenignDecode(err)) {

@@ -13,7 +13,10 @@ export interface BayObservation {
   occupied?: boolean;
   /** m, the measured distance for ultrasonic or radar sensors (used by the hysteresis). */
   distance_m?: number;
-  /** Other normalized fields to pass on (battery_v, temperature_c, rssi_dbm, kind, ...). */
+  /**
+   * Other normalized fields to pass on (battery_v, temperature_c, rssi_dbm, kind, ...). The tracker takes the
+   * object over and adds the bay's fields to it (a fresh object per observation; no copy on the hot path).
+   */
   extra?: Record<string, unknown>;
 }
 
@@ -57,6 +60,8 @@ interface Pending {
 export class BayTracker {
   private committed: boolean | undefined;
   private sinceMs = 0;
+  /** `sinceMs` as ISO text, made once per change rather than once per event */
+  private sinceIso: string | undefined;
   private pending: Pending | undefined;
   private overstayTimer: NodeJS.Timeout | undefined;
   /** ISO `since` of the occupancy that overstayed, until it ends. */
@@ -76,7 +81,7 @@ export class BayTracker {
 
   /** ISO time the accepted state began. */
   get since(): string | undefined {
-    return this.committed === undefined ? undefined : new Date(this.sinceMs).toISOString();
+    return this.sinceIso;
   }
 
   /** Arm the stale watch from now (a sensor that never speaks is stale too). */
@@ -100,11 +105,11 @@ export class BayTracker {
     this.armStale();
     const raw = this.classify(obs);
     if (raw === undefined) return;
-    const extra = obs.distance_m === undefined ? { ...obs.extra } : { ...obs.extra, distance_m: obs.distance_m };
-    const now = this.sink.now();
+    const extra = obs.extra ?? {};
+    if (obs.distance_m !== undefined) extra.distance_m = obs.distance_m;
     if (this.committed === undefined) {
       // Nothing to debounce against: the first report is the best knowledge there is.
-      this.commit(raw, now, extra);
+      this.commit(raw, this.sink.now(), extra);
       return;
     }
     if (raw === this.committed) {
@@ -118,6 +123,7 @@ export class BayTracker {
       return;
     }
     this.cancelPending();
+    const now = this.sink.now();
     if (delay <= 0) {
       this.commit(raw, now, extra);
       return;
@@ -151,13 +157,18 @@ export class BayTracker {
   private commit(value: boolean, sinceMs: number, extra: Record<string, unknown>): void {
     const changed = value !== this.committed;
     this.committed = value;
-    if (changed) this.sinceMs = sinceMs;
+    if (changed) {
+      this.sinceMs = sinceMs;
+      this.sinceIso = new Date(sinceMs).toISOString();
+    }
     this.emitState(extra);
     if (changed) this.armOverstay();
   }
 
-  private emitState(extra: Record<string, unknown>): void {
-    const data: Record<string, unknown> = { ...extra, bay: this.opts.bay, occupied: this.committed, since: this.since };
+  private emitState(data: Record<string, unknown>): void {
+    data.bay = this.opts.bay;
+    data.occupied = this.committed;
+    data.since = this.sinceIso;
     if (this.opts.zone) data.zone = this.opts.zone;
     this.sink.emit('parking.occupancy', data);
   }

@@ -1,0 +1,259 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PortierEvent } from '../../src/core/events.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { LocalPublisher } from '../../src/sync/local.js';
+import { createMqttLink } from '../../src/transports/mqtt.js';
+import type { MqttLink } from '../../src/transports/types.js';
+import { startTestGateway } from '../helpers/gateway.js';
+import { type Broker, startMosquitto } from '../helpers/mosquitto.js';
+import { tempDir } from '../helpers/tmp.js';
+import { deviceEntries, SENSORS, sensors } from './parking-stream.js';
+import type { BenchRow } from './types.js';
+
+/** Uplinks in the stream; PORTIER_BENCH_PARKING_UPLINKS overrides for a quick run. */
+const N = Number(process.env.PORTIER_BENCH_PARKING_UPLINKS ?? 100_000);
+/** ms the stream may take to arrive before the run is declared failed */
+const TIMEOUT_MS = 180_000;
+
+/** Spawn the publisher process (compiled JS under dist/, TypeScript through the test hooks otherwise). */
+function publisher(url: string): ChildProcess {
+  const self = fileURLToPath(import.meta.url);
+  const ts = self.endsWith('.ts');
+  const script = self.replace(/parking-bench\.(ts|js)$/, `parking-publisher.${ts ? 'ts' : 'js'}`);
+  const hooks = fileURLToPath(new URL('../integration/transports/helpers/ts-register.mjs', import.meta.url));
+  const args = ts ? ['--import', hooks, script] : [script];
+  return spawn(process.execPath, [...args, url, String(N), String(SENSORS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+async function finished(proc: ChildProcess, what: string): Promise<void> {
+  if (proc.exitCode !== null) {
+    if (proc.exitCode !== 0) throw new Error(`${what} exited with ${proc.exitCode}`);
+    return;
+  }
+  const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
+  if (code !== 0) throw new Error(`${what} exited with ${code}`);
+}
+
+/** The reference: a plain mosquitto_sub on the same filters, counting messages as they arrive. */
+async function mosquittoSubRate(broker: Broker): Promise<number> {
+  // Line-buffered, as mosquitto_sub is on a terminal: fully buffered into a pipe, its "Subscribed" line and the
+  // arrival times would reach us only in 4 KiB lumps.
+  const sub = spawn(
+    'stdbuf',
+    ['-oL', 'mosquitto_sub', '-h', '127.0.0.1', '-p', String(broker.port), '-d', '-F', '.', '-C', String(N)].concat([
+      '-t',
+      'application/+/device/+/event/up',
+      '-t',
+      'v3/+/devices/+/up',
+    ]),
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let subscribed: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => {
+    subscribed = resolve;
+  });
+  let seen = 0;
+  let first = 0;
+  let last = 0;
+  let tail = '';
+  sub.stdout!.on('data', (chunk: Buffer) => {
+    const now = performance.now();
+    const text = tail + chunk.toString('latin1');
+    const lines = text.split('\n');
+    tail = lines.pop() ?? '';
+    for (const l of lines) {
+      if (l === '.') {
+        if (seen === 0) first = now;
+        seen++;
+        last = now;
+      } else if (l.startsWith('Subscribed')) subscribed();
+    }
+  });
+  await ready;
+  const pub = publisher(broker.url);
+  pub.stdout!.resume();
+  const timer = setTimeout(() => sub.kill('SIGTERM'), TIMEOUT_MS);
+  await finished(pub, 'publisher');
+  await new Promise((resolve) => sub.once('exit', resolve));
+  clearTimeout(timer);
+  if (seen !== N) throw new Error(`mosquitto_sub received ${seen} of ${N} messages`);
+  return (N - 1) / ((last - first) / 1000);
+}
+
+/** The figure: the same stream into a real gateway, timed from the first commit to the commit of the last event. */
+async function gatewayRate(broker: Broker): Promise<{ rate: number; outbox: number; events: number }> {
+  const list = sensors(SENSORS);
+  const { gateway } = await startTestGateway({
+    dir: tempDir('portier-parking-bench-'),
+    brokerUrl: broker.url,
+    devices: [...deviceEntries(list), { id: 'bench-zone', driver: 'parking-zone', settings: { capacity: SENSORS } }],
+  });
+  try {
+    await waitUp(gateway.mqtt().state === 'up', () => gateway.mqtt().state === 'up');
+    let occupancy = 0;
+    let first = 0;
+    let last = 0;
+    let done: () => void = () => undefined;
+    const all = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    gateway.store.events.onCommitted((events: PortierEvent[]) => {
+      const now = performance.now();
+      for (const e of events) if (e.type === 'parking.occupancy') occupancy++;
+      if (first === 0) first = now;
+      last = now;
+      if (occupancy >= N) done();
+    });
+    const pub = publisher(broker.url);
+    pub.stdout!.resume();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      all,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`gateway committed ${occupancy} of ${N} in time`)), TIMEOUT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    await finished(pub, 'publisher');
+    gateway.store.events.flush();
+    const outbox = (gateway.store.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
+    const events = gateway.store.events.count();
+    return { rate: (N - 1) / ((last - first) / 1000), outbox, events };
+  } finally {
+    await gateway.stop();
+  }
+}
+
+/**
+ * A diagnostic, not the figure: the gateway's local republishing (every committed event to
+ * `portier/<dev>/event` and its merged state to `portier/<dev>/state`) on its own, fed the same number of
+ * occupancy events in group-commit-sized batches, through the same kind of link to the same broker. Shows how much
+ * of the per-event cost it is, and how many publishes it refuses under a burst (its link's in-flight cap).
+ */
+async function localRepublishRate(broker: Broker): Promise<{ rate: number; refused: number }> {
+  const link = createMqttLink({ url: broker.url, clientId: `parking-bench-local-${process.pid}` }, silentLogger());
+  link.start();
+  await waitUp(false, () => link.state === 'up');
+  let refused = 0;
+  const counting: MqttLink = {
+    get state() {
+      return link.state;
+    },
+    onState: (l) => link.onState(l),
+    start: () => link.start(),
+    stop: () => link.stop(),
+    subscribe: (f, h, o) => link.subscribe(f, h, o),
+    publish: (t, p, o) =>
+      link.publish(t, p, o).catch((err: unknown) => {
+        refused++;
+        throw err;
+      }),
+  };
+  const pub = new LocalPublisher(() => counting, 'portier', silentLogger());
+  const list = sensors(SENSORS);
+  const t0 = performance.now();
+  const BATCH = 250;
+  for (let i = 0; i < N; i += BATCH) {
+    for (let k = i; k < Math.min(N, i + BATCH); k++) {
+      const s = list[k % list.length]!;
+      pub.publish({
+        id: `01J${String(k).padStart(23, '0')}`,
+        seq: k + 1,
+        gw: 'bench-gw',
+        dev: s.id,
+        type: 'parking.occupancy',
+        ts: new Date().toISOString(),
+        tq: 'synced',
+        data: { occupied: k % 3 === 0, kind: 'change', bay: s.id, since: '2025-06-01T08:00:00.000Z', rssi_dbm: -97 },
+      });
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  await pub.drain();
+  const rate = N / ((performance.now() - t0) / 1000);
+  await link.stop();
+  return { rate, refused };
+}
+
+/** With PORTIER_BENCH_PROFILE=<file>, a CPU profile of `fn` (open it in Chrome DevTools). */
+async function profiled<T>(fn: () => Promise<T>): Promise<T> {
+  const file = process.env.PORTIER_BENCH_PROFILE;
+  if (!file) return fn();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+async function waitUp(already: boolean, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!already && !check()) {
+    if (Date.now() > deadline) throw new Error('gateway MQTT link did not come up');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Parking decode-to-outbox throughput: a mixed stream of N uplinks (five makes of bay sensor, ChirpStack and The
+ * Things Stack envelopes, 2000 sensors) published by a separate process through a real mosquitto into a real
+ * in-process gateway, where each becomes a `parking.occupancy` event committed with its outbox row in SQLite. Next
+ * to it, in the same run, the rate at which a plain `mosquitto_sub` on the same filters receives the same stream.
+ */
+export async function parkingBench(): Promise<BenchRow[]> {
+  const broker = await startMosquitto();
+  try {
+    const reference = await mosquittoSubRate(broker);
+    const gw = await profiled(() => gatewayRate(broker));
+    const local = await localRepublishRate(broker);
+    const ratio = gw.rate / reference;
+    return [
+      {
+        name: `parking: ${N.toLocaleString('en-US')} uplinks decoded and committed with their outbox rows`,
+        value: Math.round(gw.rate),
+        unit: 'events/s',
+        reference: { name: 'mosquitto_sub receiving the same stream', value: Math.round(reference), unit: 'msg/s' },
+        target: '>= 20,000 events/s and >= 50 % of the reference',
+        ok: gw.rate >= 20_000 && ratio >= 0.5,
+      },
+      {
+        name: 'diagnostic: local republishing alone (portier/<dev>/event + /state per event), same count',
+        value: Math.round(local.rate),
+        unit: 'events/s',
+        reference: { name: 'publishes refused by the link in-flight cap', value: local.refused, unit: 'publishes' },
+      },
+      {
+        name: 'parking: events in the log / outbox rows after the run',
+        value: gw.events,
+        unit: 'events',
+        reference: { name: 'outbox rows', value: gw.outbox, unit: 'rows' },
+      },
+    ];
+  } finally {
+    await broker.stop();
+  }
+}
+
+// Run on its own: `node --import ./test/integration/transports/helpers/ts-register.mjs test/bench/parking-bench.ts`
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  parkingBench().then(
+    (rows) => {
+      for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
+      process.exit(0);
+    },
+    (err: unknown) => {
+      process.stderr.write(`parking bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
