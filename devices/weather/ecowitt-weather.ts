@@ -11,13 +11,14 @@ import {
 import { isBenignDecode, reasonOfDecode } from '../parking/codecs/codec-kit.js';
 import { WeatherOutput, weatherSettings } from './aggregation/weather-output.js';
 import { decodeEcowitt, parseEcowittForm } from './codecs/ecowitt.js';
+import { portSetting } from './port-setting.js';
 
 export const ecowittConfig = z
   .object({
     /** Address to listen on: 0.0.0.0 for a console on the LAN. */
     listen: z.string().min(1).default('0.0.0.0'),
     /** TCP port the console posts to (its "customized" server settings), 1-65535. One port per station. */
-    port: z.number().int().min(1).max(65_535).default(8090),
+    port: portSetting(8090),
     /** The path set in the console ("customized" → Path), e.g. /data/report/ */
     path: z
       .string()

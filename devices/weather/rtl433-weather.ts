@@ -22,8 +22,11 @@ export const rtl433Config = z
       }),
     /** The station's rtl_433 model name, e.g. Fineoffset-WH24; other models on the band are skipped. */
     model: z.string().min(1).max(100),
-    /** The station's id as rtl_433 prints it (it changes when some sensors get new batteries). */
-    id: z.union([z.number().int(), z.string().min(1).max(40)]).optional(),
+    /**
+     * The station's `id` as rtl_433 prints it (it changes when some sensors get new batteries). Named station_id
+     * because `id` is the device's own id in the config file.
+     */
+    station_id: z.union([z.number().int(), z.string().min(1).max(40)]).optional(),
     /** The station's channel, for sensors with a channel switch. */
     channel: z.union([z.number().int(), z.string().min(1).max(10)]).optional(),
     /** ms within which an identical line is a radio repeat and skipped (many sensors send each message 2-3 times) */
@@ -53,7 +56,7 @@ export const rtl433Weather = defineDriver({
     const cfg = ctx.config;
     const out = new WeatherOutput(ctx, cfg);
     const decodeOpts: Record<string, unknown> = { model: cfg.model };
-    if (cfg.id !== undefined) decodeOpts.id = cfg.id;
+    if (cfg.station_id !== undefined) decodeOpts.id = cfg.station_id;
     let unsubscribe: (() => void) | undefined;
     let lastLine = '';
     let lastAt = 0;

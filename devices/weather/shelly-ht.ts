@@ -5,6 +5,7 @@ import { isBenignDecode, reasonOfDecode } from '../parking/codecs/codec-kit.js';
 import { WeatherOutput, weatherSettings } from './aggregation/weather-output.js';
 import { decodeShellyCoiot } from './codecs/shelly-coiot.js';
 import { COIOT_PORT, type CoiotStatus, listenCoiot } from './coiot/coiot-listener.js';
+import { portSetting } from './port-setting.js';
 
 export const shellyHtConfig = z
   .object({
@@ -21,7 +22,7 @@ export const shellyHtConfig = z
     /** Address to bind in listen mode; 0.0.0.0 to receive multicast. */
     listen: z.string().min(1).default('0.0.0.0'),
     /** UDP port in listen mode, 1-65535 (CoIoT uses 5683). */
-    port: z.number().int().min(1).max(65_535).default(COIOT_PORT),
+    port: portSetting(COIOT_PORT),
     /** Join the CoIoT multicast group 224.0.1.187 in listen mode. */
     multicast: z.boolean().default(true),
     /** coap://<ip>/cit/s for poll mode. */

@@ -3,9 +3,12 @@ import { dirname, join } from 'node:path';
 import { ChirpstackSensorStub } from '../../firmware-stubs/chirpstack-sensor.js';
 import { DavisConsoleStub } from '../../firmware-stubs/davis-console.js';
 import { GpioDoorStub } from '../../firmware-stubs/gpio-door.js';
+import { LoopDetectorStub } from '../../firmware-stubs/loop-detector.js';
 import { nps405Status } from '../../firmware-stubs/nwave-payloads.js';
 import { createPtyPair, type PtyPair } from '../../firmware-stubs/pty-pair.js';
 import { QrScannerStub } from '../../firmware-stubs/qr-scanner.js';
+import { Rtl433PublisherStub } from '../../firmware-stubs/rtl433-publisher.js';
+import { ShellyHtStub } from '../../firmware-stubs/shelly-ht.js';
 import { ToiletCabinStub } from '../../firmware-stubs/toilet-cabin.js';
 
 export interface DemoStubOptions {
@@ -50,6 +53,7 @@ export async function startDemoStubs(o: DemoStubOptions): Promise<DemoStubs> {
   const first = setTimeout(flip, 2500);
   const timer = setInterval(flip, o.bayEveryMs ?? 6000);
   const toiletDemo = await startToiletDemo(o);
+  const parkingWeather = await startParkingWeatherDemo(o);
   return {
     davis,
     qr,
@@ -61,6 +65,7 @@ export async function startDemoStubs(o: DemoStubOptions): Promise<DemoStubs> {
       clearTimeout(first);
       clearInterval(timer);
       await toiletDemo.stop();
+      await parkingWeather.stop();
       await Promise.allSettled([davis.stop(), qr.stop(), door.stop(), ...bays.map((b) => b.stop())]);
     },
   };
@@ -110,6 +115,50 @@ async function startToiletDemo(
       for (const t of timers) clearTimeout(t);
       await Promise.allSettled([qr.stop(), cabin.stop()]);
       await pty.stop();
+    },
+  };
+}
+
+/**
+ * The market square's loop bay and the two extra weather sources of config/demo.yaml: a car that comes and goes
+ * over the loop (bay-4, line 23) every 20 s, rtl_433 hearing the WH24 every 16 s, and the bus shelter's Shelly H&T
+ * waking every 30 s (CoIoT to 127.0.0.1, port PORTIER_DEMO_COIOT_PORT or 56830). Each speaks first within 5 s.
+ */
+async function startParkingWeatherDemo(o: DemoStubOptions): Promise<{ stop(): Promise<void> }> {
+  const loop = new LoopDetectorStub({ dir: o.gpioDir, line: 23 });
+  const rtl = new Rtl433PublisherStub({ brokerUrl: o.brokerUrl, host: 'school-pi' });
+  const shelly = new ShellyHtStub({
+    mac: 'C45BBE6A12F0',
+    host: '127.0.0.1',
+    port: Number(process.env.PORTIER_DEMO_COIOT_PORT ?? 56830),
+  });
+  await Promise.all([loop.start(), rtl.start(), shelly.start()]);
+  let present = false;
+  let rainMm = 22.2;
+  let temperatureC = 14.2;
+  const every = (ms: number, first: number, fn: () => Promise<void>): NodeJS.Timeout[] => {
+    const run = () => void fn().catch(() => undefined);
+    return [setTimeout(run, first), setInterval(run, ms)];
+  };
+  const timers = [
+    ...every(20_000, 3000, async () => {
+      present = !present;
+      await loop.chatter(present, 2, 40);
+    }),
+    ...every(16_000, 2000, async () => {
+      rainMm = Math.round((rainMm + (Math.random() < 0.3 ? 0.3 : 0)) * 10) / 10;
+      temperatureC = Math.round((temperatureC + (Math.random() - 0.5) * 0.4) * 10) / 10;
+      await rtl.reading({ temperatureC, rainMm, repeats: 2 });
+    }),
+    ...every(30_000, 4000, async () => {
+      shelly.temperatureC = Math.round((temperatureC + 3 + (Math.random() - 0.5)) * 10) / 10;
+      await shelly.send();
+    }),
+  ];
+  return {
+    async stop() {
+      for (const t of timers) clearTimeout(t);
+      await Promise.allSettled([loop.stop(), rtl.stop(), shelly.stop()]);
     },
   };
 }

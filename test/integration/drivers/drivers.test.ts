@@ -251,7 +251,7 @@ driverContract('rtl433-weather', async ({ broker }) => {
   await rtl.start();
   let t = 10;
   return {
-    settings: { model: 'Fineoffset-WH24', id: 191 },
+    settings: { model: 'Fineoffset-WH24', station_id: 191 },
     async produce() {
       t += 0.1;
       await rtl.tpms();

@@ -64,7 +64,7 @@ describe('weather stations on their wires', () => {
           settings: { path: davisPty.gatewayPath, packet: 'loop2', aggregate_s: 5, packet_timeout_ms: 3000 },
         },
         { id: 'nmea', driver: 'nmea-weather-station', settings: { path: nmeaPty.gatewayPath, aggregate_s: 0 } },
-        { id: 'rtl', driver: 'rtl433-weather', settings: { model: 'Fineoffset-WH24', id: 191 } },
+        { id: 'rtl', driver: 'rtl433-weather', settings: { model: 'Fineoffset-WH24', station_id: 191 } },
         { id: 'eco', driver: 'ecowitt-weather', settings: { listen: '127.0.0.1', port: httpPort, passkey: PASSKEY } },
         {
           id: 'ht',
