@@ -74,6 +74,12 @@ describe('parking sensors on their wires', () => {
           settings: { dev_eui: '70b3d5e75e0000bb', codec: 'nwave-nps405', device_id: 'bay-tts' },
         },
         { id: 'lot', driver: 'parking-zone', settings: { bays: ['coap', 'lora', 'tts'], capacity: 5 } },
+        // A configuration mistake: the same sensor twice.
+        {
+          id: 'lora-again',
+          driver: 'chirpstack-parking',
+          settings: { dev_eui: '70B3D5E75E0000AA', codec: 'bosch-tps110' },
+        },
       ],
     }));
   });
@@ -149,6 +155,17 @@ describe('parking sensors on their wires', () => {
     await eventually(() => zone()?.unknown === 1, 10_000, 'an unknown bay in the zone');
     await lora.uplink(1, nps405Status(false));
     await eventually(() => health('lora').at(-1)?.data.up === true && zone()?.unknown === undefined, 10_000, 'back');
+  });
+
+  it('refuses a second device for a DevEUI already driven, with a reason, and keeps the first', async () => {
+    const dup = gateway.hosts.get('lora-again')!;
+    expect(dup.isUp).toBe(false);
+    expect(health('lora-again').at(-1)!.data).toEqual({
+      up: false,
+      reason: 'start failed: DevEUI 70b3d5e75e0000aa is already driven by another device',
+    });
+    await lora.uplink(1, nps405Status(false));
+    await eventually(() => occupancy('lora').at(-1)?.data.occupied === false, 10_000, 'the first still works');
   });
 
   it('The Things Stack: an uplink whose DevEUI is not the topic device is refused as wrong_device', async () => {

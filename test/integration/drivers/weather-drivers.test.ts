@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DavisLpsConsoleStub } from '../../../firmware-stubs/davis-lps-console.js';
@@ -18,6 +18,7 @@ import { tempDir } from '../../helpers/tmp.js';
 const run = promisify(execFile);
 const PASSKEY = '34B4F1E2A0C94DBE8F0F2C1A7E3B9D55';
 const MAC = 'C45BBE6A12F0';
+const MAC2 = 'C45BBE6A1301';
 
 /** One gateway with five weather stations, each on its real wire with its stub. */
 describe('weather stations on their wires', () => {
@@ -31,6 +32,7 @@ describe('weather stations on their wires', () => {
   let rtl: Rtl433PublisherStub;
   let ecowitt: EcowittStationStub;
   let shelly: ShellyHtStub;
+  let shelly2: ShellyHtStub;
   let httpPort: number;
   let coiotPort: number;
 
@@ -53,7 +55,8 @@ describe('weather stations on their wires', () => {
     coiotPort = await freePort();
     ecowitt = new EcowittStationStub({ url: `http://127.0.0.1:${httpPort}/data/report/`, passkey: PASSKEY });
     shelly = new ShellyHtStub({ mac: MAC, host: '127.0.0.1', port: coiotPort });
-    await Promise.all([davis.start(), nmea.start(), rtl.start(), shelly.start()]);
+    shelly2 = new ShellyHtStub({ mac: MAC2, host: '127.0.0.1', port: coiotPort });
+    await Promise.all([davis.start(), nmea.start(), rtl.start(), shelly.start(), shelly2.start()]);
     ({ gateway, events } = await startTestGateway({
       dir,
       brokerUrl: broker.url,
@@ -71,13 +74,18 @@ describe('weather stations on their wires', () => {
           driver: 'shelly-ht',
           settings: { mac: MAC, listen: '127.0.0.1', port: coiotPort, multicast: false },
         },
+        {
+          id: 'ht2',
+          driver: 'shelly-ht',
+          settings: { mac: MAC2, listen: '127.0.0.1', port: coiotPort, multicast: false },
+        },
       ],
     }));
   });
 
   afterAll(async () => {
     await gateway?.stop();
-    await Promise.allSettled([davis?.stop(), nmea?.stop(), rtl?.stop(), shelly?.stop()]);
+    await Promise.allSettled([davis?.stop(), nmea?.stop(), rtl?.stop(), shelly?.stop(), shelly2?.stop()]);
     await Promise.allSettled([davisPty?.stop(), nmeaPty?.stop()]);
     await broker?.stop();
   });
@@ -198,5 +206,43 @@ describe('weather stations on their wires', () => {
     ]).catch(() => undefined); // a NON POST gets no answer; coap-client may report that as a timeout
     await eventually(() => raw('ht').some((e) => e.data.temperature_c === 17.25), 10_000, 'the coap-client status');
     expect(raw('ht').at(-1)!.data).toEqual({ temperature_c: 17.25, humidity_pct: 61, battery_ok: false });
+  });
+
+  it('Shelly H&T: two devices share the CoIoT port, each status reaching its own driver by MAC', async () => {
+    shelly2.temperatureC = 8.5;
+    await shelly2.send();
+    await eventually(() => raw('ht2').length === 1, 10_000, 'the second H&T');
+    expect(raw('ht2')[0]!.data.temperature_c).toBe(8.5);
+    expect(raw('ht').some((e) => e.data.temperature_c === 8.5)).toBe(false);
+  });
+});
+
+describe('an HTTP listener whose port is taken', () => {
+  it('reports the station down with the reason and comes up once the port is free', async () => {
+    const port = await freePort();
+    const squatter = createServer();
+    await new Promise<void>((r) => squatter.listen(port, '127.0.0.1', () => r()));
+    const { gateway, events } = await startTestGateway({
+      dir: tempDir('portier-http-busy-'),
+      devices: [{ id: 'eco', driver: 'ecowitt-weather', settings: { listen: '127.0.0.1', port, passkey: PASSKEY } }],
+    });
+    try {
+      const health = () => events.filter((e) => e.type === 'device.health' && e.dev === 'eco');
+      await eventually(() => health().some((e) => e.data.up === false), 10_000, 'down');
+      expect(String(health()[0]!.data.reason)).toMatch(/EADDRINUSE|address already in use/);
+      await new Promise<void>((r) => squatter.close(() => r()));
+      const station = new EcowittStationStub({ url: `http://127.0.0.1:${port}/data/report/`, passkey: PASSKEY });
+      // The listener retries with backoff (10 s cap); a console keeps posting, so keep posting until one lands.
+      const deadline = Date.now() + 30_000;
+      let status = 0;
+      while (status !== 200 && Date.now() < deadline) {
+        status = await station.upload().catch(() => 0);
+        if (status !== 200) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(status).toBe(200);
+      await eventually(() => health().at(-1)?.data.up === true, 10_000, 'up again');
+    } finally {
+      await gateway.stop();
+    }
   });
 });
