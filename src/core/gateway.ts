@@ -5,7 +5,7 @@ import type { Store } from '../store/store.js';
 import { openStore } from '../store/store.js';
 import { BridgeApi } from '../sync/bridge-api.js';
 import { GatewayCommandHandlers } from '../sync/gateway-commands.js';
-import { LocalPublisher } from '../sync/local.js';
+import { LOCAL_LINK_MAX_INFLIGHT, LocalPublisher } from '../sync/local.js';
 import { CloudSync } from '../sync/service.js';
 import type { CoapLink, GpioBackend, MqttLink, SerialLink, SerialOptions } from '../transports/types.js';
 import { EventBus } from './bus.js';
@@ -25,6 +25,8 @@ export interface TransportFactories {
       clientId?: string;
       will?: { topic: string; payload: string; retain?: boolean };
       onlineMessage?: { topic: string; payload: string; retain?: boolean };
+      /** publishes awaiting the socket before publish() refuses */
+      maxInflight?: number;
     },
     log: Logger,
   ): MqttLink;
@@ -217,6 +219,7 @@ export class Gateway {
         clientId: local.client_id ?? `portier-${this.id}`,
         will: { topic: state, payload: 'offline', retain: true },
         onlineMessage: { topic: state, payload: 'online', retain: true },
+        maxInflight: LOCAL_LINK_MAX_INFLIGHT,
       };
       this.mqttLink = this.opts.transports.mqtt(opts, this.opts.log.child({ component: 'local-mqtt' }));
       this.mqttLink.start();

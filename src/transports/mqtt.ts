@@ -151,6 +151,20 @@ class MqttBrokerLink extends ReconnectingLink implements MqttLink {
     });
   }
 
+  corked(fn: () => void): void {
+    const stream = this.client?.stream;
+    if (!stream || typeof stream.cork !== 'function') {
+      fn();
+      return;
+    }
+    stream.cork();
+    try {
+      fn();
+    } finally {
+      process.nextTick(() => stream.uncork());
+    }
+  }
+
   /** On a graceful stop, say "offline" ourselves: a clean DISCONNECT makes the broker discard the will. */
   override async stop(): Promise<void> {
     const client = this.client;

@@ -68,6 +68,11 @@ export interface MqttLink extends Link {
    */
   subscribe(filter: string, handler: (topic: string, payload: Buffer) => void, opts?: { qos?: 0 | 1 | 2 }): () => void;
   publish(topic: string, payload: string | Buffer, opts?: MqttPublishOptions): Promise<void>;
+  /**
+   * Run `fn`, whose publishes are written to the socket together at the end of this tick (one write instead of
+   * several per message): for bursts of small messages.
+   */
+  corked?(fn: () => void): void;
 }
 
 // ---- gpio -------------------------------------------------------------------------------------------------------
