@@ -9,6 +9,10 @@ import type { Bench, BenchRow } from './types.js';
 const BENCHES: Array<{ title: string; load: () => Promise<Bench> }> = [
   { title: 'Event log', load: async () => eventLogBench },
   { title: 'Access: pass verification', load: async () => (await import('./access-bench.js')).accessBench },
+  {
+    title: 'Parking: decode to outbox through the broker',
+    load: async () => (await import('./parking-bench.js')).parkingBench,
+  },
   { title: 'Cloud sync: backlog drain', load: async () => (await import('./sync-bench.js')).syncBench },
   { title: 'Access: scan to relay', load: async () => (await import('./access-latency-bench.js')).accessLatencyBench },
 ];
