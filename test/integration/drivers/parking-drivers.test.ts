@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loraRouter } from '../../../devices/parking/lorawan-router.js';
 import { ChirpstackSensorStub } from '../../../firmware-stubs/chirpstack-sensor.js';
 import { CoapBaySensorStub } from '../../../firmware-stubs/coap-bay-sensor.js';
 import { LoopDetectorStub } from '../../../firmware-stubs/loop-detector.js';
@@ -166,6 +167,17 @@ describe('parking sensors on their wires', () => {
     });
     await lora.uplink(1, nps405Status(false));
     await eventually(() => occupancy('lora').at(-1)?.data.occupied === false, 10_000, 'the first still works');
+  });
+
+  it("drops a stranger's ChirpStack uplink before parsing it, counting it only as unrouted", async () => {
+    const router = loraRouter(gateway.mqtt(), 'chirpstack');
+    const before = router.unrouted;
+    const stranger = new ChirpstackSensorStub({ brokerUrl: broker.url, devEui: '0000000000000bad' });
+    await stranger.start();
+    await stranger.publishRaw('this is not even JSON');
+    await eventually(() => router.unrouted === before + 1, 10_000, 'an unrouted uplink');
+    for (const id of ['lora', 'lora-again', 'tts']) expect(rejected(id).garbage).toBeUndefined();
+    await stranger.stop();
   });
 
   it('The Things Stack: an uplink whose DevEUI is not the topic device is refused as wrong_device', async () => {
