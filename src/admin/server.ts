@@ -15,6 +15,7 @@ import { type BacklogSource, OutboxQuery } from './outbox-query.js';
 import { PassChecker } from './pass-check.js';
 import { type AnyRoute, defineRoute, type RouteAuth, registerRoutes } from './route.js';
 import { accessRoutes } from './routes-access.js';
+import { datexRoutes } from './routes-datex.js';
 import { deviceRoutes } from './routes-devices.js';
 import { eventRoutes } from './routes-events.js';
 import { statusRoutes } from './routes-status.js';
@@ -194,7 +195,13 @@ export async function startAdmin(gateway: Gateway, opts: AdminOptions): Promise<
     throw new ApiError(404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`);
   });
 
-  const routes: AnyRoute[] = [...deviceRoutes(ctx), ...eventRoutes(ctx), ...statusRoutes(ctx), ...accessRoutes(ctx)];
+  const routes: AnyRoute[] = [
+    ...deviceRoutes(ctx),
+    ...eventRoutes(ctx),
+    ...statusRoutes(ctx),
+    ...accessRoutes(ctx),
+    ...datexRoutes(gateway),
+  ];
   const openapiRoute = defineRoute({
     method: 'GET',
     url: '/openapi.json',

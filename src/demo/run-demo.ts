@@ -21,35 +21,42 @@ export async function runDemo(io: CliIo): Promise<number> {
   const root = packageRoot();
   const dir = resolve(io.env.PORTIER_DEMO_DIR ?? join(root, '.portier', 'demo'));
   mkdirSync(join(dir, 'gpio'), { recursive: true });
-  const broker = await startEmbeddedBroker(Number(io.env.PORTIER_DEMO_MQTT_PORT ?? 0));
-  const env = { ...io.env, PORTIER_DEMO_DIR: dir, PORTIER_LOCAL_MQTT_URL: broker.url };
-  const drivers = builtinDrivers();
-  const loaded = loadConfigFile(join(root, 'config', 'demo.yaml'), drivers, env);
-  const log = createLogger({ level: loaded.config.log.level });
-  log.info({ broker: broker.url, dir }, 'demo: embedded MQTT broker up; starting the simulated devices');
-  const davisPty = await createPtyPair(dir, { gateway: 'davis', device: 'davis.device' });
-  const qrPty = await createPtyPair(dir, { gateway: 'qr-scanner', device: 'qr-scanner.device' });
-  const bays = loaded.devices.filter((d) => d.driver === 'chirpstack-parking').map((d) => String(d.settings.dev_eui));
-  const stubs = await startDemoStubs({
-    brokerUrl: broker.url,
-    davisPath: davisPty.devicePath,
-    qrPath: qrPty.devicePath,
-    gpioDir: join(dir, 'gpio'),
-    bays,
-  });
-  const gateway = new Gateway({ ...loaded, drivers, transports: defaultTransports, log });
-  const stopNarrating = narrate(gateway, log);
-  log.info(
-    `demo: watch bays change and weather arrive; see events live with mosquitto_sub -L ${broker.url}/portier/%23 -v; stop with Ctrl+C`,
-  );
+  const cleanup: Array<() => Promise<unknown> | unknown> = [];
+  const undo = async (): Promise<void> => {
+    for (const step of cleanup.reverse()) await Promise.resolve(step()).catch(() => undefined);
+  };
+  let log: ReturnType<typeof createLogger> | undefined;
   try {
+    const broker = await startEmbeddedBroker(Number(io.env.PORTIER_DEMO_MQTT_PORT ?? 0));
+    cleanup.push(() => broker.close());
+    const env = { ...io.env, PORTIER_DEMO_DIR: dir, PORTIER_LOCAL_MQTT_URL: broker.url };
+    const drivers = builtinDrivers();
+    const loaded = loadConfigFile(join(root, 'config', 'demo.yaml'), drivers, env);
+    log = createLogger({ level: loaded.config.log.level });
+    log.info({ broker: broker.url, dir }, 'demo: embedded MQTT broker up; starting the simulated devices');
+    const davisPty = await createPtyPair(dir, { gateway: 'davis', device: 'davis.device' });
+    cleanup.push(() => davisPty.stop());
+    const qrPty = await createPtyPair(dir, { gateway: 'qr-scanner', device: 'qr-scanner.device' });
+    cleanup.push(() => qrPty.stop());
+    const bays = loaded.devices.filter((d) => d.driver === 'chirpstack-parking').map((d) => String(d.settings.dev_eui));
+    const stubs = await startDemoStubs({
+      brokerUrl: broker.url,
+      davisPath: davisPty.devicePath,
+      qrPath: qrPty.devicePath,
+      gpioDir: join(dir, 'gpio'),
+      bays,
+    });
+    cleanup.push(() => stubs.stop());
+    const gateway = new Gateway({ ...loaded, drivers, transports: defaultTransports, log });
+    cleanup.push(narrate(gateway, log));
+    log.info(
+      `demo: watch bays change and weather arrive; see events live with mosquitto_sub -L ${broker.url}/portier/%23 -v; stop with Ctrl+C`,
+    );
     await runUntilSignalled(gateway, log);
   } finally {
-    stopNarrating();
-    await stubs.stop();
-    await Promise.allSettled([davisPty.stop(), qrPty.stop()]);
-    await broker.close();
+    // Whatever started is stopped, also when the config or a stub fails, so the process can exit.
+    await undo();
   }
-  log.info('demo stopped');
+  log?.info('demo stopped');
   return 0;
 }
