@@ -56,7 +56,10 @@ export class ChirpstackSensorStub {
       fPort,
       data: payload.toString('base64'),
       rxInfo: [{ gatewayId: '0016c001ff10a235', rssi, snr, context: 'AAAAAA==' }],
-      txInfo: { frequency: 868100000, modulation: { lora: { bandwidth: 125000, spreadingFactor: 7, codeRate: 'CR_4_5' } } },
+      txInfo: {
+        frequency: 868100000,
+        modulation: { lora: { bandwidth: 125000, spreadingFactor: 7, codeRate: 'CR_4_5' } },
+      },
     };
     if (this.fCnt > 0) event.fCnt = this.fCnt;
     this.fCnt++;
