@@ -21,9 +21,10 @@ export interface StrikeOptions {
   openTimeMs: number;
   /**
    * Energize the relay (true) or not. May be async (serial, MQTT): a rejection means the strike did not move and
-   * is passed on to the caller. A synchronous driver moves before `unlock()` first yields.
+   * is passed on to the caller. A synchronous driver moves before `unlock()` first yields. `cause` is why, for a
+   * driver whose device confirms the move by itself (Tasmota).
    */
-  drive(energized: boolean): void | Promise<void>;
+  drive(energized: boolean, cause: StrikeCause): void | Promise<void>;
   /** The strike moved: report `lock.state`. */
   changed(locked: boolean, cause: StrikeCause): void;
   log?: Logger;
@@ -90,7 +91,7 @@ export class Strike {
 
   /** Drive the relay to the current state again (a USB board that was replugged, a Tasmota that rebooted). */
   async refresh(): Promise<void> {
-    await this.o.drive(this.energizedFor(this.isLocked));
+    await this.o.drive(this.energizedFor(this.isLocked), 'reset');
   }
 
   /** Record a state the device reported by itself (a Tasmota switched by its own button). */
@@ -106,7 +107,7 @@ export class Strike {
   }
 
   private async set(locked: boolean, cause: StrikeCause): Promise<void> {
-    await this.o.drive(this.energizedFor(locked));
+    await this.o.drive(this.energizedFor(locked), cause);
     if (locked !== this.isLocked) {
       this.isLocked = locked;
       this.o.changed(locked, cause);

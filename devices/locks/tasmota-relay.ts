@@ -4,7 +4,7 @@ import { ErrorCode, PortierError, reasonOf } from '../../src/core/errors.js';
 import type { MqttLink } from '../../src/transports/types.js';
 import { lockAccessSettings } from './access-settings.js';
 import { lockCommands, strikeSettings } from './lock-settings.js';
-import { reportLockState, Strike } from './strike.js';
+import { reportLockState, Strike, type StrikeCause } from './strike.js';
 import {
   parseLwt,
   parsePowerJson,
@@ -54,15 +54,23 @@ export const tasmotaRelayLock = defineDriver({
     let link: MqttLink | undefined;
     /** From the LWT: true Online, false Offline, undefined not heard yet. */
     let online: boolean | undefined;
+    /** A command under way: a report of that state is its confirmation, not the device acting on its own. */
+    let commanded: { on: boolean; cause: StrikeCause } | undefined;
     const strike = new Strike({
       mode: cfg.mode,
       openTimeMs: cfg.open_time_ms,
-      drive: async (on) => {
+      drive: async (on, cause) => {
         if (link?.state !== 'up') {
           throw new PortierError(ErrorCode.DeviceCommandFailed, `${ctx.id}: local MQTT broker unreachable`);
         }
         if (online === false) throw new PortierError(ErrorCode.DeviceCommandFailed, `${ctx.id}: Tasmota is offline`);
-        await link.publish(t('cmnd', power), on ? 'ON' : 'OFF', { qos: 1 });
+        // The device may confirm before the broker acknowledges our command: that confirmation is this move.
+        commanded = { on, cause };
+        try {
+          await link.publish(t('cmnd', power), on ? 'ON' : 'OFF', { qos: 1 });
+        } finally {
+          if (commanded?.cause === cause && commanded.on === on) commanded = undefined;
+        }
       },
       changed: reportLockState(ctx),
       log: ctx.log,
@@ -71,7 +79,7 @@ export const tasmotaRelayLock = defineDriver({
     const reportPower = (on: boolean): void => {
       // Any state message proves the device is there, even before its LWT was seen.
       if (online === undefined) ctx.health(true);
-      strike.reported(strike.lockedFor(on));
+      strike.reported(strike.lockedFor(on), commanded?.on === on ? commanded.cause : 'device');
     };
 
     const guard = (payload: Buffer, fn: (text: string) => void): void => {

@@ -9,6 +9,10 @@ export type AssembledFrame = { bits: Bit[] } | { overflow: number };
  * Turns Wiegand pulses into frames by time. A reader pulses D0 low for a 0 and D1 low for a 1, a pulse every ~2 ms,
  * and falls silent after the last bit; a frame ends after `gapMs` of silence. Pure: the caller supplies the time of
  * each pulse (ms, monotonic) and asks for the frame when its timer fires, so bit timings can be tested exactly.
+ *
+ * Only `flush` ends a frame, never the arrival of a late pulse: a pulse is timed when the event loop delivers it,
+ * so after the process stalled a pulse can look late although it followed the previous one closely. The driver
+ * flushes after the event loop has taken in every pulse that is waiting (see devices/readers/wiegand.ts).
  */
 export class WiegandFrameAssembler {
   private bits: Bit[] = [];
@@ -22,13 +26,11 @@ export class WiegandFrameAssembler {
     readonly maxBits = WIEGAND_MAX_BITS,
   ) {}
 
-  /** A pulse on D0 (`bit` 0) or D1 (`bit` 1) at `atMs`. Returns the previous frame if this pulse starts a new one. */
-  pulse(bit: Bit, atMs: number): AssembledFrame | undefined {
-    const done = atMs - this.last >= this.gapMs ? this.take() : undefined;
+  /** A pulse on D0 (`bit` 0) or D1 (`bit` 1) at `atMs`. */
+  pulse(bit: Bit, atMs: number): void {
     this.last = atMs;
     this.count++;
     if (this.bits.length < this.maxBits) this.bits.push(bit);
-    return done;
   }
 
   /** The frame, if `atMs` is `gapMs` or more after its last pulse; else nothing (keep waiting). */

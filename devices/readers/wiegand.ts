@@ -111,8 +111,7 @@ export const wiegandReader = defineDriver({
 
     const onPulse = (bit: Bit): void => {
       if (!running) return;
-      const done = frames.pulse(bit, performance.now());
-      if (done) onFrame(done);
+      frames.pulse(bit, performance.now());
       arm();
     };
 

@@ -138,8 +138,9 @@ describe('Wiegand keypad frames', () => {
 describe('frame assembly by time', () => {
   /** Feed pulses every `spacing` ms from `t0`; returns the time of the last pulse. */
   const feed = (asm: WiegandFrameAssembler, bits: Bit[], t0: number, spacing = 2) => {
-    const done = bits.map((b, i) => asm.pulse(b, t0 + i * spacing)).filter(Boolean);
-    expect(done).toEqual([]);
+    bits.forEach((b, i) => {
+      asm.pulse(b, t0 + i * spacing);
+    });
     return t0 + (bits.length - 1) * spacing;
   };
 
@@ -154,15 +155,24 @@ describe('frame assembly by time', () => {
     expect(asm.dueIn(last + 100)).toBeUndefined();
   });
 
-  it('keeps bits 20 ms apart in one frame, and splits two frames 30 ms apart', () => {
+  it('keeps bits 20 ms apart in one frame, and splits two frames 30 ms apart at the flush between them', () => {
     const asm = new WiegandFrameAssembler(25);
     const first = encodeKey('1');
     const second = encodeKey('#');
     const last = feed(asm, first, 0, 20);
-    // The second frame's first pulse closes the first frame.
-    expect(asm.pulse(second[0]!, last + 30)).toEqual({ bits: first });
-    const end = feed(asm, second.slice(1), last + 32);
+    expect(asm.flush(last + 20)).toBeUndefined();
+    expect(asm.flush(last + 25)).toEqual({ bits: first });
+    const end = feed(asm, second, last + 30);
     expect(asm.flush(end + 25)).toEqual({ bits: second });
+  });
+
+  it('never ends a frame on a late pulse: after a stall the pulses that waited join the frame they belong to', () => {
+    const asm = new WiegandFrameAssembler(25);
+    const bits = encodeCard(26, 101, 251);
+    feed(asm, bits.slice(0, 10), 0);
+    // The process stalled for 80 ms; the rest of the frame is delivered at once, then the flush comes.
+    const end = feed(asm, bits.slice(10), 98, 0.01);
+    expect(asm.flush(end + 25)).toEqual({ bits });
   });
 
   it('reports a burst longer than 64 bits as an overflow, and starts clean after it', () => {

@@ -27,8 +27,8 @@ describe('Wiegand reader and keypad to relay', () => {
     const gpioDir = join(dir, 'gpio');
     mkdirSync(gpioDir);
     door = new GpioDoorStub({ dir: gpioDir, relayLine: 17, contactLine: 27, walkThrough: false });
-    reader = new WiegandReaderStub({ dir: gpioDir, d0Line: 5, d1Line: 6, bitIntervalMs: 4, framePauseMs: 80 });
-    keypad4 = new WiegandReaderStub({ dir: gpioDir, d0Line: 12, d1Line: 13, bitIntervalMs: 4, framePauseMs: 80 });
+    reader = new WiegandReaderStub({ dir: gpioDir, d0Line: 5, d1Line: 6, bitIntervalMs: 4, framePauseMs: 200 });
+    keypad4 = new WiegandReaderStub({ dir: gpioDir, d0Line: 12, d1Line: 13, bitIntervalMs: 4, framePauseMs: 200 });
     await Promise.all([door.start(), reader.start(), keypad4.start()]);
     tg = await startTestGateway({
       dir,
