@@ -142,7 +142,7 @@ describe('public toilet: occupancy, signs, cleaning, emergency release, Euro-key
     cabin.bolt();
     await eventually(() => lastDoor()?.occupied === true, 5000, 'occupied');
     const alarm = await eventually(() => of('alarm').find((e) => e.data.alarm === 'max_occupancy'), 10_000, 'alarm');
-    expect(alarm.data.occupied_ms).toBeGreaterThanOrEqual(1500);
+    expect(alarm.data.occupied_ms).toBeGreaterThanOrEqual(1000);
     cabin.unbolt();
     await eventually(() => lastDoor()?.occupied === false, 5000, 'free');
   });
