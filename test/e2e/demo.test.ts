@@ -20,5 +20,5 @@ describe('the demo (npm start)', () => {
     }
     const exit = await demo.exited;
     expect(exit.code).toBe(0);
-  });
+  }, 90_000);
 });
