@@ -177,7 +177,8 @@ describe('admin API: authentication and devices', () => {
     const reading = await until(
       async () => {
         const r = await h.call('POST', '/api/devices/qr-9/test');
-        return r.body.up === false ? r.body : undefined;
+        // The host knows at once; the state follows when the device.health event is committed (next turn).
+        return r.body.up === false && r.body.state?.available === false ? r.body : undefined;
       },
       10_000,
       'reader reported down',
