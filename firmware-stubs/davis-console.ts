@@ -1,5 +1,5 @@
 import { appendDavisCrc } from '../devices/weather/codecs/davis-crc.js';
-import { SerialDevice } from './serial-device.js';
+import { lineSplitter, SerialDevice } from './serial-device.js';
 
 /** What the simulated station measures, in the console's own units. */
 export interface DavisReading {
@@ -65,7 +65,6 @@ export interface DavisConsoleOptions {
  */
 export class DavisConsoleStub {
   private readonly device: SerialDevice;
-  private input = '';
   private timer: NodeJS.Timeout | undefined;
   private corruptNext = 0;
   private packetsSent = 0;
@@ -91,7 +90,7 @@ export class DavisConsoleStub {
   }
 
   async start(): Promise<void> {
-    await this.device.open((chunk) => this.onData(chunk));
+    await this.device.open(lineSplitter((line) => this.onLine(line)));
   }
 
   /** Corrupt the CRC of the next `n` packets (a noisy cable). */
@@ -102,18 +101,6 @@ export class DavisConsoleStub {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.device.close();
-  }
-
-  private onData(chunk: Buffer): void {
-    this.input += chunk.toString('latin1');
-    let nl = this.input.indexOf('\n');
-    while (nl >= 0) {
-      const line = this.input.slice(0, nl).replace(/\r$/, '');
-      this.input = this.input.slice(nl + 1);
-      this.onLine(line);
-      nl = this.input.indexOf('\n');
-    }
-    if (this.input.length > 64) this.input = '';
   }
 
   private onLine(line: string): void {

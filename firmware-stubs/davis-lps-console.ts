@@ -1,6 +1,6 @@
 import { appendDavisCrc } from '../devices/weather/codecs/davis-crc.js';
 import { buildLoopPacket, type DavisReading } from './davis-console.js';
-import { SerialDevice } from './serial-device.js';
+import { lineSplitter, SerialDevice } from './serial-device.js';
 
 /** What a LOOP2 packet adds to the LOOP reading. */
 export interface DavisLoop2Extras {
@@ -70,7 +70,6 @@ const ACK = 0x06;
  */
 export class DavisLpsConsoleStub {
   private readonly device: SerialDevice;
-  private input = '';
   private timer: NodeJS.Timeout | undefined;
   private sentCount = 0;
   /** Commands received, newest last. */
@@ -101,24 +100,12 @@ export class DavisLpsConsoleStub {
   }
 
   async start(): Promise<void> {
-    await this.device.open((chunk) => this.onData(chunk));
+    await this.device.open(lineSplitter((line) => this.onLine(line)));
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.device.close();
-  }
-
-  private onData(chunk: Buffer): void {
-    this.input += chunk.toString('latin1');
-    let nl = this.input.indexOf('\n');
-    while (nl >= 0) {
-      const line = this.input.slice(0, nl).replace(/\r$/, '');
-      this.input = this.input.slice(nl + 1);
-      this.onLine(line);
-      nl = this.input.indexOf('\n');
-    }
-    if (this.input.length > 64) this.input = '';
   }
 
   private onLine(line: string): void {

@@ -36,3 +36,22 @@ export class SerialDevice {
     await new Promise<void>((resolve) => port.close(() => resolve()));
   }
 }
+
+/**
+ * A chunk handler that cuts a console's command stream into lines (a trailing "\r" dropped) and hands each to
+ * `onLine`; junk longer than `maxPending` without a line end is discarded, as a console's small input buffer does.
+ */
+export function lineSplitter(onLine: (line: string) => void, maxPending = 64): (chunk: Buffer) => void {
+  let input = '';
+  return (chunk) => {
+    input += chunk.toString('latin1');
+    let nl = input.indexOf('\n');
+    while (nl >= 0) {
+      const line = input.slice(0, nl).replace(/\r$/, '');
+      input = input.slice(nl + 1);
+      onLine(line);
+      nl = input.indexOf('\n');
+    }
+    if (input.length > maxPending) input = '';
+  };
+}
