@@ -66,7 +66,7 @@ export interface ReceivedBatch {
 }
 
 /**
- * The cloud side: an mqtt.js client with a persistent session (QoS 1) subscribed to every gateway's events, acks
+ * The cloud side: an mqtt.js client with a persistent session (QoS 1, kept an hour) subscribed to every gateway's events, acks
  * and status, keeping everything it receives in arrival order.
  */
 export class CloudConsumer {
@@ -76,7 +76,15 @@ export class CloudConsumer {
   private constructor(readonly client: MqttClient) {}
 
   static async start(url: string, clientId = `cloud-${Math.random().toString(16).slice(2)}`): Promise<CloudConsumer> {
-    const client = connect(url, { clientId, clean: false, reconnectPeriod: 100, protocolVersion: 5 });
+    // MQTT 5: `clean: false` alone gives a session that expires on disconnect; an hour keeps it (and what the
+    // broker queued for it) across a broker restart, as a real cloud consumer would.
+    const client = connect(url, {
+      clientId,
+      clean: false,
+      reconnectPeriod: 100,
+      protocolVersion: 5,
+      properties: { sessionExpiryInterval: 3600 },
+    });
     const consumer = new CloudConsumer(client);
     client.on('message', (topic, payload) => {
       if (topic.endsWith('/up/events')) {
