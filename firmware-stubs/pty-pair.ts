@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -11,8 +11,12 @@ export interface PtyPair {
   gatewayPath: string;
   devicePath: string;
   stop(): Promise<void>;
-  /** Recreate the pair at the same paths (the device plugged back in). */
-  start(): Promise<void>;
+  /**
+   * Recreate the pair at the same paths (the device plugged back in). With `deviceFirst`, the gateway's path
+   * appears only after it has run (e.g. the stub opening its end), as with a real board that is powered by the
+   * same USB plug and is up before the host sees its tty: nothing the gateway writes at once can be lost.
+   */
+  start(opts?: { deviceFirst?: () => Promise<void> }): Promise<void>;
 }
 
 export async function createPtyPair(
@@ -22,11 +26,14 @@ export async function createPtyPair(
   const gatewayPath = join(dir, names.gateway);
   const devicePath = join(dir, names.device);
   let proc: ChildProcess | undefined;
+  /** The gateway's link was renamed into place, so socat will not remove it at exit: stop() does. */
+  let moved = false;
   const pair: PtyPair = {
     gatewayPath,
     devicePath,
-    async start() {
-      proc = spawn('socat', [`pty,raw,echo=0,link=${gatewayPath}`, `pty,raw,echo=0,link=${devicePath}`], {
+    async start(opts = {}) {
+      const early = opts.deviceFirst ? `${gatewayPath}.plugging` : gatewayPath;
+      proc = spawn('socat', [`pty,raw,echo=0,link=${early}`, `pty,raw,echo=0,link=${devicePath}`], {
         stdio: 'ignore',
       });
       const failed = new Promise<never>((_, reject) => {
@@ -36,12 +43,17 @@ export async function createPtyPair(
       });
       const ready = (async () => {
         const deadline = Date.now() + 5000;
-        while (!(existsSync(gatewayPath) && existsSync(devicePath))) {
+        while (!(existsSync(early) && existsSync(devicePath))) {
           if (Date.now() > deadline) throw new Error('socat did not create the pty pair within 5 s');
           await new Promise((r) => setTimeout(r, 20));
         }
       })();
       await Promise.race([ready, failed]);
+      if (opts.deviceFirst) {
+        await opts.deviceFirst();
+        renameSync(early, gatewayPath);
+        moved = true;
+      }
     },
     async stop() {
       const p = proc;
@@ -51,6 +63,8 @@ export async function createPtyPair(
         p.once('exit', () => resolve());
         p.kill('SIGTERM');
       });
+      if (moved) rmSync(gatewayPath, { force: true });
+      moved = false;
     },
   };
   await pair.start();

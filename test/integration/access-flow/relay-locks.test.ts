@@ -106,8 +106,7 @@ describe('relay locks: LCUS USB board, Tasmota over MQTT, GPIO strike with reque
     await eventually(() => tg.gateway.hosts.get('store-room')?.isUp === false, 10_000, 'board down');
     const single = await pt1Pass(issuer.key, { aud: 'store-room', uses: 1 });
     expect(await present('store-room', single)).toMatchObject({ granted: false, reason: 'lock_unavailable' });
-    await pty.start();
-    await board.start();
+    await pty.start({ deviceFirst: () => board.start() });
     await eventually(() => tg.gateway.hosts.get('store-room')?.isUp, 10_000, 'board up again');
     // The single-use pass was not used up by the refusal.
     expect(await present('store-room', single)).toMatchObject({ granted: true });
@@ -117,8 +116,8 @@ describe('relay locks: LCUS USB board, Tasmota over MQTT, GPIO strike with reque
     await board.stop();
     await pty.stop();
     await eventually(() => tg.gateway.hosts.get('store-room')?.isUp === false, 10_000, 'board down');
-    await pty.start();
-    await board.start();
+    // As a real board powered by the same plug: it is up before the gateway sees the tty again.
+    await pty.start({ deviceFirst: () => board.start() });
     await eventually(() => board.isOn(2), 10_000, 'state restored after replug');
     await tg.gateway.hosts.get('store-room')!.command('lock', {});
     await eventually(() => !board.isOn(2), 5000, 'locked');
