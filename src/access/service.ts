@@ -266,6 +266,9 @@ export class AccessService {
    * `recordNow` would try to.
    */
   private commit(req: DecisionRequest, draft: Draft): Decision {
+    // Everything recorded before the decision is committed first (the writer thread's batches included), so the
+    // transaction below writes alone.
+    this.events.flush();
     this.db.pragma('synchronous = FULL');
     try {
       return this.db.transaction(() => {

@@ -3,6 +3,7 @@ import { monotonicFactory } from 'ulid';
 import type { Clock } from '../core/clock.js';
 import type { EventInput, Lane, PortierEvent } from '../core/events.js';
 import { laneOf } from '../core/events.js';
+import { EventWriter, type WriterReply, type WriterRow } from './event-writer.js';
 
 export const LANE_CODES: Record<Lane, number> = { critical: 0, state: 1, telemetry: 2 };
 
@@ -18,6 +19,14 @@ export interface OutboxAppend {
   bytes: number;
 }
 
+interface InflightBatch {
+  id: number;
+  batch: Array<{ input: EventInput; opts: AppendOptions }>;
+  firstSeq: number;
+  events: PortierEvent[];
+  appended: OutboxAppend[];
+}
+
 export interface AppendOptions {
   /** Commit with synchronous=FULL before returning (access decisions, audit). Default for the critical lane. */
   durable?: boolean;
@@ -25,6 +34,14 @@ export interface AppendOptions {
   lane?: Lane;
   /** Keep the event out of the outbox (local-only records). */
   localOnly?: boolean;
+}
+
+/** The JSON each committed event was stored as, for consumers that send it on (no second JSON.stringify). */
+const stored = new WeakMap<PortierEvent, string>();
+
+/** The event as JSON: exactly the stored text for a committed event, else serialized now. */
+export function eventJson(e: PortierEvent): string {
+  return stored.get(e) ?? JSON.stringify(e);
 }
 
 /**
@@ -42,6 +59,14 @@ export class EventLog {
   private flushScheduled = false;
   private readonly committedListeners: Array<(events: PortierEvent[]) => void> = [];
   private readonly outboxListeners: Array<(rows: OutboxAppend[]) => void> = [];
+  private writer: EventWriter | undefined;
+  /** Batches posted to the writer thread, oldest first, until their commit is confirmed. */
+  private inflight: InflightBatch[] = [];
+  private lastBatchId = 0;
+  /** Replies still to come for batches already given back and written here. */
+  private readonly discard = new Set<number>();
+  /** Batches the writer thread gave back and this thread wrote instead (a lock held by this thread, or a fault). */
+  givenBack = 0;
 
   constructor(
     private readonly db: Database,
@@ -76,8 +101,24 @@ export class EventLog {
     this.pending.push({ input, opts });
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(() => this.groupCommit());
     }
+  }
+
+  /**
+   * Write group commits on a thread of their own from now on (the daemon does; see event-writer.ts). Listeners
+   * then hear of a batch when the thread has committed it; `flush` and `recordNow` still return with everything
+   * before them committed.
+   */
+  useWriterThread(): void {
+    this.writer ??= new EventWriter(this.db.name, (reply) => this.onReply(reply));
+  }
+
+  /** Commit what is queued, then stop the writer thread (the database stays open). */
+  close(): void {
+    this.flush();
+    this.writer?.close();
+    this.writer = undefined;
   }
 
   /** Write one event now with synchronous=FULL (after any queued ones, to keep seq order) and return it. */
@@ -92,44 +133,74 @@ export class EventLog {
     }
   }
 
-  /** Commit everything queued. Safe to call at any time (shutdown calls it). */
+  /** Commit everything queued, and wait for what the writer thread has. Safe to call at any time. */
   flush(): void {
     this.flushScheduled = false;
+    this.writer?.settle();
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
     this.commit(batch);
   }
 
+  /** The turn's batch: to the writer thread when there is one, else written here. */
+  private groupCommit(): void {
+    const writer = this.writer;
+    // Inside a transaction of this thread the rows must be part of it (and the thread would wait for its lock).
+    if (!writer?.usable || this.db.inTransaction) {
+      this.flush();
+      return;
+    }
+    this.flushScheduled = false;
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    const firstSeq = this.nextSeq;
+    const stamped = this.stamp(batch, firstSeq);
+    this.nextSeq = firstSeq + stamped.events.length;
+    const id = ++this.lastBatchId;
+    this.inflight.push({ id, batch, firstSeq, events: stamped.events, appended: stamped.appended });
+    writer.post(id, stamped.rows);
+  }
+
+  /** The writer thread's answer for the oldest batch in flight (or, with id -1, for all of them). */
+  private onReply(reply: WriterReply): void {
+    if (this.discard.delete(reply.id)) return;
+    if (reply.ok) {
+      const head = this.inflight[0];
+      if (head?.id !== reply.id) return; // a late answer for a batch already written here
+      this.inflight.shift();
+      this.announce(head.events, head.appended);
+      return;
+    }
+    // Given back: the thread gives back every later batch too, so all in flight are written here, in seq order.
+    const chain = this.inflight;
+    this.inflight = [];
+    if (chain.length === 0) return;
+    if (reply.id !== -1) for (const b of chain) if (b.id !== reply.id) this.discard.add(b.id);
+    this.givenBack += chain.length;
+    this.nextSeq = chain[0]!.firstSeq;
+    let failure: unknown;
+    for (const b of chain) {
+      try {
+        this.commit(b.batch);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (this.writer?.usable) this.writer.resume();
+    if (failure !== undefined) throw failure;
+  }
+
+  /** Write a batch in this thread, in one transaction, and announce it. */
   private commit(batch: Array<{ input: EventInput; opts: AppendOptions }>): PortierEvent[] {
     const firstSeq = this.nextSeq;
-    const events: PortierEvent[] = [];
-    const appended: OutboxAppend[] = [];
-    const measure = this.outboxListeners.length > 0;
+    const { events, appended, rows } = this.stamp(batch, firstSeq);
     try {
       this.db.transaction(() => {
-        let seq = firstSeq;
-        for (const { input, opts } of batch) {
-          const now = this.clock.now();
-          const event: PortierEvent = {
-            id: this.ulid(now.ms),
-            seq,
-            gw: this.gw,
-            dev: input.dev,
-            type: input.type,
-            ts: new Date(now.ms).toISOString(),
-            tq: now.tq,
-            data: input.data,
-          };
-          const body = JSON.stringify(event);
-          this.insertEvent.run(seq, event.id, event.dev, event.type, event.ts, body);
-          if (!opts.localOnly) {
-            const lane = LANE_CODES[opts.lane ?? laneOf(input.type)];
-            this.insertOutbox.run(seq, lane);
-            if (measure) appended.push({ seq, lane, bytes: Buffer.byteLength(body) });
-          }
-          events.push(event);
-          seq++;
+        for (const r of rows) {
+          this.insertEvent.run(r[0], r[1], r[2], r[3], r[4], r[5]);
+          if (r[6] >= 0) this.insertOutbox.run(r[0], r[6]);
         }
       })();
     } catch (err) {
@@ -138,9 +209,56 @@ export class EventLog {
       throw err;
     }
     this.nextSeq = firstSeq + events.length;
+    this.announce(events, appended);
+    return events;
+  }
+
+  /** Events of a batch with their seq, id, time and stored JSON, and the rows to insert. */
+  private stamp(
+    batch: Array<{ input: EventInput; opts: AppendOptions }>,
+    firstSeq: number,
+  ): { events: PortierEvent[]; appended: OutboxAppend[]; rows: WriterRow[] } {
+    const events: PortierEvent[] = [];
+    const appended: OutboxAppend[] = [];
+    const rows: WriterRow[] = [];
+    const measure = this.outboxListeners.length > 0;
+    let seq = firstSeq;
+    // A burst stamps many events within one millisecond: its ISO text is made once.
+    let isoMs = Number.NaN;
+    let iso = '';
+    for (const { input, opts } of batch) {
+      const now = this.clock.now();
+      if (now.ms !== isoMs) {
+        isoMs = now.ms;
+        iso = new Date(now.ms).toISOString();
+      }
+      const event: PortierEvent = {
+        id: this.ulid(now.ms),
+        seq,
+        gw: this.gw,
+        dev: input.dev,
+        type: input.type,
+        ts: iso,
+        tq: now.tq,
+        data: input.data,
+      };
+      const body = JSON.stringify(event);
+      stored.set(event, body);
+      let lane = -1;
+      if (!opts.localOnly) {
+        lane = LANE_CODES[opts.lane ?? laneOf(input.type)];
+        if (measure) appended.push({ seq, lane, bytes: Buffer.byteLength(body) });
+      }
+      rows.push([seq, event.id, event.dev, event.type, event.ts, body, lane]);
+      events.push(event);
+      seq++;
+    }
+    return { events, appended, rows };
+  }
+
+  private announce(events: PortierEvent[], appended: OutboxAppend[]): void {
     if (appended.length) for (const listener of this.outboxListeners) listener(appended);
     for (const listener of this.committedListeners) listener(events);
-    return events;
   }
 
   private maxSeq(): number {

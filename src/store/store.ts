@@ -17,11 +17,19 @@ export interface Store {
   close(): void;
 }
 
-export function openStore(opts: { stateDir: string; gatewayId: string; log: Logger; clock?: ClockOptions }): Store {
+export function openStore(opts: {
+  stateDir: string;
+  gatewayId: string;
+  log: Logger;
+  clock?: ClockOptions;
+  /** Group commits on a writer thread (the daemon); one-shot commands write inline. */
+  writerThread?: boolean;
+}): Store {
   const { db, quarantinedTo } = openDatabase(opts.stateDir, opts.log);
   const meta = new MetaStore(db);
   const clock = new Clock(meta, opts.clock);
   const events = new EventLog(db, opts.gatewayId, clock);
+  if (opts.writerThread) events.useWriterThread();
   const store: Store = {
     db,
     events,
@@ -29,7 +37,7 @@ export function openStore(opts: { stateDir: string; gatewayId: string; log: Logg
     meta,
     clock,
     close() {
-      events.flush();
+      events.close();
       clock.persist();
       db.close();
     },
