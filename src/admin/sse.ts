@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { EventBus } from '../core/bus.js';
 import type { GatewaySignals } from '../core/driver.js';
 import type { PortierEvent } from '../core/events.js';
+import { eventJson } from '../store/event-log.js';
 
 /** bytes a slow client may have waiting in its socket before it is dropped (it reconnects and resumes by id) */
 const MAX_BUFFERED_BYTES = 1_048_576;
@@ -99,7 +100,7 @@ export class EventStream {
 
   private broadcast(e: PortierEvent): void {
     if (this.clients.size === 0) return;
-    const body = JSON.stringify(e);
+    const body = eventJson(e);
     for (const c of this.clients) this.send(c, e, body);
   }
 

@@ -8,6 +8,8 @@ type Listener<T> = (payload: T) => void | Promise<void>;
  */
 export class EventBus<Events extends { [K in keyof Events]: unknown }> {
   private readonly listeners = new Map<keyof Events, Set<Listener<never>>>();
+  /** Each event's listeners as an array, taken when they change: emit runs once per event, on/off rarely. */
+  private readonly snapshots = new Map<keyof Events, readonly Listener<never>[]>();
   /** Listener failures since start. */
   listenerErrors = 0;
 
@@ -20,13 +22,16 @@ export class EventBus<Events extends { [K in keyof Events]: unknown }> {
       this.listeners.set(name, set);
     }
     set.add(listener as Listener<never>);
-    return () => set.delete(listener as Listener<never>);
+    this.snapshots.set(name, [...set]);
+    return () => {
+      if (set.delete(listener as Listener<never>)) this.snapshots.set(name, [...set]);
+    };
   }
 
   emit<K extends keyof Events>(name: K, payload: Events[K]): void {
-    const set = this.listeners.get(name);
-    if (!set) return;
-    for (const listener of [...set]) {
+    const list = this.snapshots.get(name);
+    if (!list) return;
+    for (const listener of list) {
       try {
         const result = (listener as Listener<Events[K]>)(payload);
         if (result && typeof (result as Promise<void>).catch === 'function') {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { EventBus } from '../core/bus.js';
 import type { GatewaySignals } from '../core/driver.js';
 import type { PortierEvent } from '../core/events.js';
+import { eventJson } from '../store/event-log.js';
 import type { MqttLink } from '../transports/types.js';
 
 /** Event types whose data is the device's current state, kept retained on `<base>/<device>/state`. */
@@ -14,34 +15,37 @@ const STATEFUL = new Set([
   'device.health',
 ]);
 
-/**
- * Local publishes awaiting the socket, at most (below the link's own cap, see LOCAL_LINK_MAX_INFLIGHT); past it
- * event messages are skipped (and counted) and state messages wait for the next turn, never queued in memory.
- */
-const MAX_INFLIGHT = 9000;
-
 /** The local link's own in-flight cap, set by the gateway: QoS 0 publishes are "in flight" only until written. */
 export const LOCAL_LINK_MAX_INFLIGHT = 10_000;
 
-/** ms before retrying state messages held back by the in-flight cap */
-const RETRY_MS = 20;
+/** Event messages waiting for a congested socket, at most; past it the oldest are skipped (and counted). */
+const MAX_QUEUED = 10_000;
+
+/** ms before trying again when the socket was congested */
+const RETRY_MS = 5;
+
+/** ms `drain` waits for a congested socket at shutdown */
+const DRAIN_MS = 2000;
 
 /**
  * Publishes every committed event on the local broker (`<base>/<dev>/event`) and keeps a retained, merged state
  * per device (`<base>/<dev>/state`) for signs, dashboards and Home Assistant. Events committed in one turn of the
  * event loop are published together in the next: each event once, and each device's state once with all of that
  * turn's changes merged, so a burst of thousands of uplinks costs one retained message per device, not per event.
- * Local publishing is best effort: the event log is the record, so a broker that is down or slow costs freshness,
- * never data; what was skipped is counted.
+ * Messages are written fire-and-forget at QoS 0 while the socket keeps up (see MqttLink.sendQos0); when it falls
+ * behind, events wait in a bounded queue and states stay dirty. Local publishing is best effort: the event log is
+ * the record, so a broker that is down or slow costs freshness, never data; what was skipped is counted. Every
+ * retained state is sent again when the link comes back up, since a restarted broker without persistence has lost
+ * them.
  */
 export class LocalPublisher {
   private readonly state = new Map<string, Record<string, unknown>>();
-  private pending: PortierEvent[] = [];
+  private queue: PortierEvent[] = [];
   /** Devices whose retained state changed and is not yet published. */
   private readonly dirty = new Set<string>();
   private scheduled = false;
-  private inflight = 0;
-  private drained: Array<() => void> = [];
+  private retry: NodeJS.Timeout | undefined;
+  private offState: (() => void) | undefined;
   private readonly log: Logger;
   /** Event messages skipped because the broker was down or too far behind. */
   skipped = 0;
@@ -56,77 +60,105 @@ export class LocalPublisher {
 
   attach(bus: EventBus<GatewaySignals>): void {
     bus.on('event', (e) => this.publish(e));
+    this.offState = this.link().onState((change) => {
+      if (change.state !== 'up') return;
+      for (const dev of this.state.keys()) this.dirty.add(dev);
+      this.schedule();
+    });
   }
 
   publish(e: PortierEvent): void {
-    this.pending.push(e);
+    this.queue.push(e);
+    if (this.queue.length > MAX_QUEUED) {
+      this.queue.shift();
+      this.skipped++;
+    }
     if (STATEFUL.has(e.type)) {
       const merged: Record<string, unknown> = { ...(this.state.get(e.dev) ?? {}), ...e.data, ts: e.ts };
       if (e.type === 'device.health') merged.available = e.data.up;
       this.state.set(e.dev, merged);
       this.dirty.add(e.dev);
     }
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+    this.schedule();
   }
 
-  /** Wait for publishes under way (at shutdown). */
+  /** Send what is waiting (at shutdown), giving a congested socket a little time. */
   async drain(): Promise<void> {
-    this.flush();
-    if (this.inflight === 0) return;
-    await new Promise<void>((resolve) => this.drained.push(resolve));
+    clearTimeout(this.retry);
+    this.retry = undefined;
+    const deadline = Date.now() + DRAIN_MS;
+    while (this.flush() && Date.now() < deadline) await new Promise((r) => setTimeout(r, RETRY_MS));
+    this.offState?.();
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0 && this.dirty.size === 0) return;
+  private schedule(): void {
+    if (this.scheduled || this.retry) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.flush())
+        this.retry = setTimeout(() => {
+          this.retry = undefined;
+          this.schedule();
+        }, RETRY_MS);
+    });
+  }
+
+  /** Send as much as the socket takes; true when something is left for later. */
+  private flush(): boolean {
+    if (this.queue.length === 0 && this.dirty.size === 0) return false;
     const link = this.link();
     if (link.state !== 'up') {
-      // The retained states stay dirty: they go out when the broker is back (on the next event).
-      this.skipped += batch.length;
-      return;
+      // The retained states stay dirty: they go out when the broker is back.
+      this.skipped += this.queue.length;
+      this.queue = [];
+      return false;
     }
-    if (link.corked) link.corked(() => this.sendBatch(link, batch));
-    else this.sendBatch(link, batch);
+    let left = false;
+    const send = () => {
+      left = !this.sendEvents(link) || !this.sendStates(link);
+    };
+    if (link.corked) link.corked(send);
+    else send();
+    return left;
   }
 
-  private sendBatch(link: MqttLink, batch: PortierEvent[]): void {
-    for (const e of batch) {
-      if (this.inflight >= MAX_INFLIGHT) {
-        this.skipped++;
-        continue;
-      }
-      this.send(link, `${this.base}/${e.dev}/event`, JSON.stringify(e), false);
+  /** Events in order; false when the socket filled up first. */
+  private sendEvents(link: MqttLink): boolean {
+    let i = 0;
+    for (; i < this.queue.length; i++) {
+      const e = this.queue[i]!;
+      const r = this.send(link, `${this.base}/${e.dev}/event`, eventJson(e), false);
+      if (r === 'congested') break;
+      if (r !== 'sent') this.skipped++;
     }
-    // Retained state is what a sign or a dashboard shows: never skipped, once per device per turn, and what the
-    // in-flight cap holds back goes out on a later turn with everything merged into it by then.
+    this.queue = i === this.queue.length ? [] : this.queue.slice(i);
+    return this.queue.length === 0;
+  }
+
+  /** Retained state, never skipped: once per device per turn, with everything merged into it by then. */
+  private sendStates(link: MqttLink): boolean {
     for (const dev of this.dirty) {
-      if (this.inflight >= MAX_INFLIGHT) break;
+      const r = this.send(link, `${this.base}/${dev}/state`, JSON.stringify(this.state.get(dev)), true);
+      if (r === 'congested') return false;
       this.dirty.delete(dev);
-      this.send(link, `${this.base}/${dev}/state`, JSON.stringify(this.state.get(dev)), true);
     }
-    if (this.dirty.size > 0 && !this.scheduled) {
-      this.scheduled = true;
-      setTimeout(() => this.flush(), RETRY_MS);
-    }
+    return true;
   }
 
-  private send(link: MqttLink, topic: string, payload: string, retain: boolean): void {
-    this.inflight++;
-    link.publish(topic, payload, { qos: 0, retain }).then(
-      () => this.settle(),
-      (err: unknown) => {
-        this.settle();
+  private send(link: MqttLink, topic: string, payload: string, retain: boolean): 'sent' | 'congested' | 'failed' {
+    try {
+      if (link.sendQos0) {
+        const r = link.sendQos0(topic, payload, retain);
+        return r === 'down' ? 'failed' : r;
+      }
+      link.publish(topic, payload, { qos: 0, retain }).catch((err: unknown) => {
         this.log.debug({ err, topic }, 'local publish failed');
-      },
-    );
-  }
-
-  private settle(): void {
-    if (--this.inflight === 0) for (const resolve of this.drained.splice(0)) resolve();
+      });
+      return 'sent';
+    } catch (err) {
+      this.log.debug({ err, topic }, 'local publish refused');
+      return 'failed';
+    }
   }
 }

@@ -32,17 +32,27 @@ export function validateTopic(topic: string): void {
  * A shared subscription `$share/<group>/<filter>` matches as its `<filter>`.
  */
 export function topicMatches(filter: string, topic: string): boolean {
+  return filterMatcher(filter)(topic.split('/'), topic.startsWith('$'));
+}
+
+/**
+ * {@link topicMatches} for one filter, split once, taking the topic already split into levels and whether it
+ * starts with `$`: a link matches every incoming message against each of its filters.
+ */
+export function filterMatcher(filter: string): (levels: readonly string[], dollar: boolean) => boolean {
   const f = matchPart(filter);
-  if (topic.startsWith('$') && (f.startsWith('+') || f.startsWith('#'))) return false;
+  const wildFirst = f.startsWith('+') || f.startsWith('#');
   const fl = f.split('/');
-  const tl = topic.split('/');
-  for (let i = 0; i < fl.length; i++) {
-    const level = fl[i];
-    if (level === '#') return true;
-    if (i >= tl.length) return false;
-    if (level !== '+' && level !== tl[i]) return false;
-  }
-  return fl.length === tl.length;
+  return (tl, dollar) => {
+    if (wildFirst && dollar) return false;
+    for (let i = 0; i < fl.length; i++) {
+      const level = fl[i];
+      if (level === '#') return true;
+      if (i >= tl.length) return false;
+      if (level !== '+' && level !== tl[i]) return false;
+    }
+    return fl.length === tl.length;
+  };
 }
 
 /** The part of a filter that topics are matched against (without a `$share/<group>/` prefix). */

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { ErrorCode, PortierError, reasonOf } from '../core/errors.js';
 import { Backoff, NETWORK_BACKOFF } from './backoff.js';
 import { ReconnectingLink } from './link.js';
-import { topicMatches, validateFilter, validateTopic } from './mqtt-topic.js';
+import { filterMatcher, validateFilter, validateTopic } from './mqtt-topic.js';
 import type { BackoffSettings, MqttLink, MqttPublishOptions } from './types.js';
 
 type QoS = 0 | 1 | 2;
@@ -36,6 +36,8 @@ export interface MqttLinkOptions {
   connectTimeoutMs?: number;
   /** publishes awaiting their acknowledgement, 1-100000, default 1000; beyond it publish() rejects at once */
   maxInflight?: number;
+  /** bytes written and not yet taken by the socket beyond which sendQos0() says `congested`; default 1 MiB */
+  maxBufferedBytes?: number;
   /** 4 = MQTT 3.1.1 (default), 5 = MQTT 5.0 */
   protocolVersion?: 4 | 5;
 }
@@ -55,6 +57,7 @@ type Handler = (topic: string, payload: Buffer) => void;
 interface Subscription {
   qos: QoS;
   handlers: Set<Handler>;
+  matches: (levels: readonly string[], dollar: boolean) => boolean;
 }
 
 const PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:']);
@@ -67,6 +70,7 @@ class MqttBrokerLink extends ReconnectingLink implements MqttLink {
   private readonly inflight = new Set<(err: Error) => void>();
   private readonly safeUrl: string;
   private readonly maxInflight: number;
+  private readonly maxBuffered: number;
 
   constructor(
     private readonly opts: MqttLinkOptions,
@@ -76,6 +80,7 @@ class MqttBrokerLink extends ReconnectingLink implements MqttLink {
     super(log.child({ transport: 'mqtt', url: safeUrl }), new Backoff(opts.backoff, NETWORK_BACKOFF));
     this.safeUrl = safeUrl;
     this.maxInflight = opts.maxInflight ?? 1000;
+    this.maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
     let protocol: string;
     try {
       protocol = new URL(opts.url).protocol;
@@ -96,7 +101,7 @@ class MqttBrokerLink extends ReconnectingLink implements MqttLink {
     const fresh = !sub;
     const raised = sub !== undefined && qos > sub.qos;
     if (!sub) {
-      sub = { qos, handlers: new Set() };
+      sub = { qos, handlers: new Set(), matches: filterMatcher(filter) };
       this.subs.set(filter, sub);
     }
     sub.qos = Math.max(sub.qos, qos) as QoS;
@@ -149,6 +154,16 @@ class MqttBrokerLink extends ReconnectingLink implements MqttLink {
         else resolve();
       });
     });
+  }
+
+  sendQos0(topic: string, payload: string | Buffer, retain: boolean): 'sent' | 'congested' | 'down' {
+    validateTopic(topic);
+    const client = this.client;
+    if (this.state !== 'up' || !client) return 'down';
+    if ((client.stream?.writableLength ?? 0) > this.maxBuffered) return 'congested';
+    // No callback: mqtt.js then adds no 'drain' listener per message when the socket is behind.
+    client.publish(topic, payload, { qos: 0, retain });
+    return 'sent';
   }
 
   corked(fn: () => void): void {
@@ -278,9 +293,12 @@ class MqttBrokerLink extends ReconnectingLink implements MqttLink {
   }
 
   private dispatch(topic: string, payload: Buffer): void {
+    const levels = topic.split('/');
+    const dollar = topic.startsWith('$');
     for (const [filter, sub] of this.subs) {
-      if (!topicMatches(filter, topic)) continue;
-      for (const handler of [...sub.handlers]) {
+      if (!sub.matches(levels, dollar)) continue;
+      // The Set itself: a handler removed by another one while this message is dispatched is skipped.
+      for (const handler of sub.handlers) {
         try {
           handler(topic, payload);
         } catch (err) {

@@ -73,6 +73,12 @@ export interface MqttLink extends Link {
    * several per message): for bursts of small messages.
    */
   corked?(fn: () => void): void;
+  /**
+   * Write a QoS 0 message now, without waiting for anything or tracking it: for best-effort streams. Says
+   * `congested` (and sends nothing) while the socket holds more unsent bytes than the link allows, and `down`
+   * when not connected. Throws ConfigInvalid for a topic that cannot be published to.
+   */
+  sendQos0?(topic: string, payload: string | Buffer, retain: boolean): 'sent' | 'congested' | 'down';
 }
 
 // ---- gpio -------------------------------------------------------------------------------------------------------
