@@ -74,9 +74,15 @@ export class LocalPublisher {
       this.skipped++;
     }
     if (STATEFUL.has(e.type)) {
-      const merged: Record<string, unknown> = { ...(this.state.get(e.dev) ?? {}), ...e.data, ts: e.ts };
+      // Merged in place: the record is ours alone and only serialized when sent.
+      let merged = this.state.get(e.dev);
+      if (!merged) {
+        merged = {};
+        this.state.set(e.dev, merged);
+      }
+      Object.assign(merged, e.data);
+      merged.ts = e.ts;
       if (e.type === 'device.health') merged.available = e.data.up;
-      this.state.set(e.dev, merged);
       this.dirty.add(e.dev);
     }
     this.schedule();

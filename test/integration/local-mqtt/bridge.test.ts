@@ -68,4 +68,28 @@ describe('the local broker: bridge state, events and the request/response API', 
     expect(await request('device', { id: 'nope' })).toMatchObject({ status: 'error', error: 'no device "nope"' });
     expect((await request('events', { limit: 5 })).status).toBe('ok');
   });
+
+  it('sends every retained state again when the broker comes back without its retained messages', async () => {
+    // The unlock of the first test has ended: the state is settled before the broker goes.
+    const settled = () => JSON.parse(got.get('portier/door/state')?.at(-1) ?? '{}').locked === true;
+    await eventually(settled, 10_000, 'the door locked again before the restart');
+    const lastState = JSON.parse(got.get('portier/door/state')!.at(-1)!) as Record<string, unknown>;
+    await broker.stop();
+    await eventually(() => tg.gateway.mqtt().state !== 'up', 10_000, 'gateway notices the broker gone');
+    await broker.restart(); // no persistence: the broker forgot every retained message
+    await eventually(() => tg.gateway.mqtt().state === 'up', 20_000, 'gateway back on the broker');
+    // A sign that connects now, with no event since, still finds the door's state.
+    const sign = await mqtt.connectAsync(broker.url, { clientId: `sign-${process.pid}` });
+    try {
+      const retained: string[] = [];
+      sign.on('message', (topic, payload, packet) => {
+        if (packet.retain && topic === 'portier/door/state') retained.push(payload.toString());
+      });
+      await sign.subscribeAsync('portier/door/state');
+      const text = await eventually(() => retained[0], 10_000, 'retained door state after the restart');
+      expect(JSON.parse(text)).toEqual(lastState);
+    } finally {
+      await sign.endAsync();
+    }
+  });
 });

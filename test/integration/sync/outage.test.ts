@@ -85,8 +85,6 @@ describe('cloud uplink through outages', () => {
         `listener ${port} 127.0.0.1`,
         'allow_anonymous true',
         'persistence true',
-        // The cloud consumer may reconnect after the gateway: keep everything queued for it (the default is 1000).
-        'max_queued_messages 0',
         `persistence_location ${persist}/`,
       ],
     });
