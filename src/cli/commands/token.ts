@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import QRCode from 'qrcode';
 import { claimsJson } from '../../access/claims.js';
 import { importSigningKey, issuePass, PASS_FORMATS, type PassFormat, type PassSpec } from '../../access/issue.js';
 import { Keyring } from '../../access/keyring.js';
@@ -135,13 +136,18 @@ const issue: Command = {
     }
     const { token, id } = await issuePass(key, spec, format);
     const res = { token, id, format, kid: key.kid, alg: key.alg, exp: spec.exp };
-    if (args.values.qr) {
-      // No QR encoder is installed (and none is prescribed): print the QR payload for any QR tool to render.
-      io.err('portier token issue: no QR encoder available; encode this text as a QR code (alphanumeric mode):');
-    }
     output(io, args, res, () => token);
+    if (args.values.qr && !args.values.json) io.out(await terminalQr(token));
     return 0;
   },
 };
+
+/**
+ * The pass as a QR code drawn with half blocks (two modules per character row), dark on a light terminal or the
+ * inverse, with the quiet zone the standard asks for. Error correction M, as wallet and SMS passes use.
+ */
+export async function terminalQr(text: string): Promise<string> {
+  return QRCode.toString(text, { type: 'terminal', small: true, errorCorrectionLevel: 'M' });
+}
 
 export const tokenCommands: readonly Command[] = [verify, issue].map(guarded);

@@ -1,5 +1,6 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import jsQRModule from 'jsqr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base45Encode } from '../../../src/access/base45.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -178,11 +179,54 @@ describe('portier token issue → token verify (real processes)', () => {
     expect(elsewhere).toMatchObject({ code: 1, json: { reason: 'wrong_lock' } });
   });
 
-  it('issues ES256 passes and says plainly that --qr prints the PT1 text', async () => {
+  it('draws the pass as a QR code in the terminal that an independent decoder (jsQR) reads back', async () => {
     const r = await portier(['token', 'issue', '--key', join(dir, 'ec.jwk.json'), '--aud', 'toilet-1', '--qr']);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/no QR encoder/);
-    const v = await portierJson(['token', 'verify', r.stdout.trim(), '--keys', jwksFile, '--lock', 'toilet-1']);
+    const [token, ...drawing] = r.stdout.split('\n');
+    expect(token).toMatch(/^PT1:/);
+    expect(readTerminalQr(drawing.join('\n'))).toBe(token);
+    const v = await portierJson(['token', 'verify', token!, '--keys', jwksFile, '--lock', 'toilet-1']);
     expect(v.json).toMatchObject({ granted: true, alg: 'ES256', kid: 'town-ec' });
   });
 });
+
+/**
+ * Read a QR code drawn with half blocks (dark = the terminal's black foreground on white) with jsQR, a decoder
+ * this project does not otherwise use: each character is two modules, top and bottom.
+ */
+function readTerminalQr(text: string): string | undefined {
+  // jsqr is CommonJS with an ES-style `default` in its types; at run time the import is the function itself.
+  const jsQR = jsQRModule as unknown as typeof jsQRModule.default;
+  const HALVES: Record<string, [number, number]> = { '█': [1, 1], '▀': [1, 0], '▄': [0, 1], ' ': [0, 0] };
+  const rows: number[][] = [];
+  for (const line of text.split('\n')) {
+    // The closing row is drawn in white (light) half blocks: the quiet zone, not modules.
+    if (line.includes('\u001b[37m') || line.trim() === '') continue;
+    const plain = line.replace(/\u001b\[[0-9;]*m/g, '');
+    const top: number[] = [];
+    const bottom: number[] = [];
+    for (const ch of plain) {
+      const [t, b] = HALVES[ch] ?? [0, 0];
+      top.push(t);
+      bottom.push(b);
+    }
+    rows.push(top, bottom);
+  }
+  const SCALE = 6;
+  const PAD = 8;
+  const width = (Math.max(...rows.map((r) => r.length)) + 2 * PAD) * SCALE;
+  const height = (rows.length + 2 * PAD) * SCALE;
+  const rgba = new Uint8ClampedArray(width * height * 4).fill(255);
+  rows.forEach((row, y) => {
+    row.forEach((dark, x) => {
+      if (!dark) return;
+      for (let dy = 0; dy < SCALE; dy++) {
+        for (let dx = 0; dx < SCALE; dx++) {
+          const i = (((y + PAD) * SCALE + dy) * width + (x + PAD) * SCALE + dx) * 4;
+          rgba[i] = rgba[i + 1] = rgba[i + 2] = 0;
+        }
+      }
+    });
+  });
+  return jsQR(rgba, width, height)?.data;
+}
