@@ -24,8 +24,10 @@ const DAY_MS = 86_400_000;
 
 /**
  * Privacy: local events older than `days` are deleted from the event log, hourly. Never an event still in the
- * outbox (the cloud has not acknowledged it, and "nothing is lost" comes first), and never the newest event (its
- * seq is where numbering resumes after a restart: deleting it would hand out a seq twice).
+ * outbox while a cloud is configured (the cloud has not acknowledged it, and "nothing is lost" comes first), and
+ * never the newest event (its seq is where numbering resumes after a restart: deleting it would hand out a seq
+ * twice). Without a cloud nobody will ever drain the outbox, so an old event goes with its outbox row: otherwise a
+ * gateway without a cloud would keep every event forever, against the retention period and its disk.
  *
  * The log is read in seq order from the oldest row and the scan stops at the first event inside the retention
  * period: timestamps never go backwards (the clock never reports below its persisted floor), so no full scan of
@@ -52,6 +54,8 @@ export function startRetention(gateway: Gateway, opts: RetentionOptions): Retent
   );
   const maxSeq = db.prepare('SELECT MAX(seq) FROM events').pluck();
   const del = db.prepare('DELETE FROM events WHERE seq = ? AND NOT EXISTS (SELECT 1 FROM outbox WHERE seq = ?)');
+  const waitForCloud = gateway.config.cloud !== undefined;
+  const delQueued = db.prepare('DELETE FROM outbox WHERE seq = ?');
   let running: Promise<number> | undefined;
 
   /** One batch: delete what is due in the next BATCH rows after `after`; says where to go on, or that it is done. */
@@ -62,7 +66,8 @@ export function startRetention(gateway: Gateway, opts: RetentionOptions): Retent
       let deleted = 0;
       for (const r of rows) {
         if (r.ts >= cutoff || r.seq >= newest) return { deleted };
-        if (!r.pending) deleted += del.run(r.seq, r.seq).changes;
+        if (r.pending && !waitForCloud) delQueued.run(r.seq);
+        if (!r.pending || !waitForCloud) deleted += del.run(r.seq, r.seq).changes;
       }
       const last = rows.at(-1);
       return last && rows.length === BATCH ? { deleted, next: last.seq } : { deleted };

@@ -22,6 +22,8 @@ export async function startTestGateway(opts: {
   devices: Array<{ id: string; driver: string; settings: Record<string, unknown> }>;
   gpioDir?: string;
   brokerUrl?: string;
+  /** A cloud broker: the outbox then waits for it (a closed port keeps everything queued). */
+  cloudUrl?: string;
 }): Promise<TestGateway> {
   const drivers = new DriverRegistry(DRIVERS);
   const devices: DeviceEntry[] = opts.devices.map((d) => ({
@@ -37,6 +39,7 @@ export async function startTestGateway(opts: {
       gateway: { id: 'test-gw', state_dir: join(opts.dir, 'state'), timezone: 'UTC', trust_system_clock: true },
       log: { level: 'silent' },
       ...(opts.brokerUrl ? { local_mqtt: { url: opts.brokerUrl, base_topic: 'portier' } } : {}),
+      ...(opts.cloudUrl ? { cloud: { url: opts.cloudUrl } } : {}),
       admin: { listen: '127.0.0.1:0', enabled: false },
       gpio: opts.gpioDir ? { backend: 'sim', sim_dir: opts.gpioDir } : { backend: 'sim' },
     }),

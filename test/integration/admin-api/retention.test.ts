@@ -8,10 +8,16 @@ import { tempDir } from '../../helpers/tmp.js';
 const DAY = 86_400_000;
 
 /** A real gateway whose log holds `n` events, all new. */
-async function gatewayWithEvents(dir: string, n: number) {
+async function gatewayWithEvents(dir: string, n: number, opts: { cloud?: boolean } = { cloud: true }) {
   const gpioDir = join(dir, 'gpio');
   mkdirSync(gpioDir, { recursive: true });
-  const tg = await startTestGateway({ dir, gpioDir, devices: [] });
+  // A cloud that is never reachable (port 1): its outbox keeps everything until a test says it was acknowledged.
+  const tg = await startTestGateway({
+    dir,
+    gpioDir,
+    devices: [],
+    ...(opts.cloud ? { cloudUrl: 'mqtt://127.0.0.1:1' } : {}),
+  });
   for (let i = 0; i < n; i++) {
     tg.gateway.store.events.recordNow({ dev: 'test-gw', type: 'gateway.health', data: { i } });
   }
@@ -45,6 +51,18 @@ describe('retention of the local event log', () => {
     expect(seqs(db)).toBe('7,8,9,10');
     const metrics = await tg.gateway.metrics.registry.metrics();
     expect(metrics).toMatch(/^portier_events_purged_total 6$/m);
+    retention.close();
+    await tg.gateway.stop();
+  });
+
+  it('without a cloud, purges old events with their outbox rows: nobody would ever drain them', async () => {
+    const tg = await gatewayWithEvents(tempDir('portier-ret-'), 6, { cloud: false });
+    const db = tg.gateway.store.db;
+    age(db, [1, 2, 3, 4], 40);
+    const retention = startRetention(tg.gateway, { days: 30 });
+    expect(await retention.runOnce()).toBe(4);
+    expect(seqs(db)).toBe('5,6');
+    expect(db.prepare('SELECT seq FROM outbox ORDER BY seq').pluck().all()).toEqual([5, 6]);
     retention.close();
     await tg.gateway.stop();
   });
