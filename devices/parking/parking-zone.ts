@@ -1,7 +1,20 @@
 import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
 import type { PortierEvent } from '../../src/core/events.js';
-import { ZoneCounter, type ZoneSnapshot } from './occupancy/zone-state.js';
+import { type BayState, ZoneCounter, type ZoneSnapshot } from './occupancy/zone-state.js';
+
+/** ms between saves of the bays' states (and at stop); after a crash the log since the last save is replayed */
+const SAVE_EVERY_MS = 60_000;
+/** Events a zone with no saved state looks back through at start (its first start, or after an upgrade). */
+const FIRST_START_LOOKBACK = 500_000;
+const WATCHED = ['parking.occupancy', 'device.health'] as const;
+
+/** What a zone keeps across restarts. */
+interface ZoneMemory {
+  bays: Array<[string, BayState]>;
+  /** device id → the key the bay is counted under */
+  keys: Array<[string, string]>;
+}
 
 export const parkingZoneConfig = z
   .object({
@@ -33,7 +46,9 @@ export interface ZoneStatus extends ZoneSnapshot {
  * `parking.occupancy` events (and their `device.health`: a stale sensor's bay becomes unknown), and emits
  * `parking.zone` {zone, capacity, occupied, free, unknown} when the counts change, at most once per event-loop turn
  * (a burst of 500 bay changes gives one zone event, with the final counts). `status` returns the counts for the
- * DATEX II publication.
+ * DATEX II publication. The bays' states outlive a restart: saved every minute and at stop, and brought up to date
+ * at start from the log, so a sign or the city's feed does not show every quiet bay as unknown after a reboot
+ * (a LoRaWAN bay sensor may not speak again for hours).
  */
 export const parkingZone = defineDriver({
   id: 'parking-zone',
@@ -54,7 +69,32 @@ export const parkingZone = defineDriver({
     let flushScheduled = false;
     let unsubscribe: (() => void) | undefined;
     let refresh: NodeJS.Timeout | undefined;
+    let saver: NodeJS.Timeout | undefined;
     let stopped = false;
+    /** seq of the newest bay event counted, and whether anything changed since the last save */
+    let seenSeq = 0;
+    let unsaved = false;
+
+    const save = (): void => {
+      if (!unsaved) return;
+      unsaved = false;
+      const memory: ZoneMemory = { bays: counter.entries(), keys: [...keyOf] };
+      ctx.memory.save(memory, seenSeq);
+    };
+
+    /** The saved states, then every bay event logged since: the counts as they were before the restart. */
+    const restore = (): void => {
+      const saved = ctx.memory.load();
+      const value = saved?.value as Partial<ZoneMemory> | undefined;
+      if (saved && Array.isArray(value?.bays) && Array.isArray(value?.keys)) {
+        for (const [dev, key] of value.keys) keyOf.set(dev, key);
+        for (const [bay, state] of value.bays) counter.restore(bay, state);
+        seenSeq = saved.seq;
+      } else {
+        seenSeq = Math.max(0, ctx.lastSeq() - FIRST_START_LOOKBACK);
+      }
+      for (const e of ctx.history(seenSeq, WATCHED)) onEvent(e);
+    };
 
     const flush = (force = false): void => {
       flushScheduled = false;
@@ -92,28 +132,39 @@ export const parkingZone = defineDriver({
     };
 
     const onEvent = (e: PortierEvent): void => {
+      let moved = false;
       if (e.type === 'parking.occupancy') {
         if (typeof e.data.occupied !== 'boolean') return;
         const key = memberKey(e);
-        if (key !== undefined && counter.set(key, e.data.occupied)) changed();
+        moved = key !== undefined && counter.set(key, e.data.occupied);
       } else if (e.type === 'device.health' && e.data.up === false) {
         const key = keyOf.get(e.dev) ?? (listedSet.has(e.dev) ? e.dev : undefined);
-        if (key !== undefined && counter.lose(key)) changed();
+        moved = key !== undefined && counter.lose(key);
+      } else return;
+      if (e.seq > seenSeq) seenSeq = e.seq;
+      if (moved) {
+        unsaved = true;
+        changed();
       }
     };
 
     return {
       start() {
         stopped = false;
+        restore();
         unsubscribe = ctx.bus.on('event', onEvent);
         ctx.health(true);
         changed();
         if (ctx.config.refresh_s) refresh = setInterval(() => flush(true), ctx.config.refresh_s * 1000);
+        saver = setInterval(save, SAVE_EVERY_MS);
+        saver.unref();
       },
       stop() {
         stopped = true;
         clearInterval(refresh);
+        clearInterval(saver);
         unsubscribe?.();
+        save();
       },
       command(name) {
         if (name !== 'status') return undefined;

@@ -113,6 +113,20 @@ export class DeviceHost {
       mqtt: () => transports.mqtt(),
       gpio: () => transports.gpio(),
       coap: () => transports.coap(),
+      memory: {
+        load: () => {
+          const text = store.meta.get(`device-memory/${id}`);
+          if (text === undefined) return undefined;
+          try {
+            return JSON.parse(text) as { value: unknown; seq: number };
+          } catch {
+            return undefined;
+          }
+        },
+        save: (value, seq) => store.meta.set(`device-memory/${id}`, JSON.stringify({ value, seq })),
+      },
+      history: (afterSeq, types) => store.events.since(afterSeq, types),
+      lastSeq: () => store.events.lastSeq(),
     };
   }
 

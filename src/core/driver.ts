@@ -58,6 +58,18 @@ export interface DriverContext<C> {
   gpio(): GpioBackend;
   coap(): CoapLink;
   metrics: Metrics;
+  /**
+   * State a driver keeps across restarts (a zone's bays), with the seq of the last event it reflects: saved as
+   * JSON in the store, loaded at start; `history` then brings it up to date from the log.
+   */
+  memory: {
+    load(): { value: unknown; seq: number } | undefined;
+    save(value: unknown, seq: number): void;
+  };
+  /** Committed events of these types after `afterSeq`, oldest first (see EventLog.since). */
+  history(afterSeq: number, types: readonly EventType[]): Iterable<PortierEvent>;
+  /** The highest committed seq. */
+  lastSeq(): number;
 }
 
 export interface DriverDefinition<S extends z.ZodType = z.ZodType> {

@@ -287,6 +287,31 @@ export class EventLog {
     return rows.reverse().map((r) => JSON.parse(r.body) as PortierEvent);
   }
 
+  /**
+   * Committed events of the given types with seq above `afterSeq`, oldest first, read in pages (for a driver that
+   * rebuilds its state at start). Flushes first, so everything recorded before the call is included.
+   */
+  *since(afterSeq: number, types: readonly string[]): Generator<PortierEvent> {
+    this.flush();
+    if (types.length === 0) return;
+    const page = this.db.prepare(
+      `SELECT seq, body FROM events WHERE seq > ? AND type IN (${types.map(() => '?').join(', ')}) ORDER BY seq LIMIT 1000`,
+    );
+    let after = afterSeq;
+    for (;;) {
+      const rows = page.all(after, ...types) as Array<{ seq: number; body: string }>;
+      for (const r of rows) yield JSON.parse(r.body) as PortierEvent;
+      if (rows.length < 1000) return;
+      after = rows.at(-1)!.seq;
+    }
+  }
+
+  /** The highest committed seq (0 for an empty log). */
+  lastSeq(): number {
+    this.flush();
+    return this.maxSeq();
+  }
+
   count(): number {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
   }

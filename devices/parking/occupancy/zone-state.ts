@@ -6,7 +6,7 @@
  * the gateway cannot vouch for.
  */
 
-type BayState = 'occupied' | 'free' | 'unknown';
+export type BayState = 'occupied' | 'free' | 'unknown';
 
 /** What a zone reports: DESIGN.md's `parking.zone` (plus `unknown` when some bays cannot be vouched for). */
 export interface ZoneSnapshot {
@@ -50,6 +50,16 @@ export class ZoneCounter {
   lose(bay: string): boolean {
     if (!this.bays.has(bay)) return false;
     return this.place(bay, 'unknown');
+  }
+
+  /** Every member bay with its state (what a restart restores). */
+  entries(): Array<[string, BayState]> {
+    return [...this.bays];
+  }
+
+  /** Put a bay back in a state it had before a restart; returns true when the counts changed. */
+  restore(bay: string, state: BayState): boolean {
+    return this.place(bay, state);
   }
 
   snapshot(): ZoneSnapshot {
