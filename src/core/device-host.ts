@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import { deviceMemoryKey } from '../store/meta.js';
 import type { Store } from '../store/store.js';
 import type { CoapLink, GpioBackend, MqttLink, SerialLink, SerialOptions } from '../transports/types.js';
 import type { EventBus } from './bus.js';
@@ -115,7 +116,7 @@ export class DeviceHost {
       coap: () => transports.coap(),
       memory: {
         load: () => {
-          const text = store.meta.get(`device-memory/${id}`);
+          const text = store.meta.get(deviceMemoryKey(id));
           if (text === undefined) return undefined;
           try {
             return JSON.parse(text) as { value: unknown; seq: number };
@@ -123,7 +124,7 @@ export class DeviceHost {
             return undefined;
           }
         },
-        save: (value, seq) => store.meta.set(`device-memory/${id}`, JSON.stringify({ value, seq })),
+        save: (value, seq) => store.meta.set(deviceMemoryKey(id), JSON.stringify({ value, seq })),
       },
       history: (afterSeq, types) => store.events.since(afterSeq, types),
       lastSeq: () => store.events.lastSeq(),

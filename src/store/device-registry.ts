@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { ErrorCode, PortierError } from '../core/errors.js';
+import { deviceMemoryKey } from './meta.js';
 
 export interface DeviceRecord {
   id: string;
@@ -45,9 +46,11 @@ export class DeviceRegistry {
       .run(rec.id, rec.driver, JSON.stringify(rec.config), rec.source, at, at);
   }
 
+  /** Remove the device, and what its driver kept across restarts: a device added again later starts afresh. */
   remove(id: string): void {
     const res = this.db.prepare('DELETE FROM devices WHERE id = ?').run(id);
     if (res.changes === 0) throw new PortierError(ErrorCode.DeviceNotFound, `no device "${id}"`);
+    this.db.prepare('DELETE FROM meta WHERE key = ?').run(deviceMemoryKey(id));
   }
 
   /**

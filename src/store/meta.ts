@@ -1,6 +1,11 @@
 import type { Database } from 'better-sqlite3';
 import type { FloorStore } from '../core/clock.js';
 
+/** The meta key under which a device's driver keeps its memory (DriverContext.memory). */
+export function deviceMemoryKey(deviceId: string): string {
+  return `device-memory/${deviceId}`;
+}
+
 /** Small key/value facts that outlive a restart: the time floor, the gateway's own secrets. */
 export class MetaStore implements FloorStore {
   constructor(private readonly db: Database) {}

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/core/logger.js';
 import { DB_FILE } from '../../../src/store/database.js';
+import { deviceMemoryKey } from '../../../src/store/meta.js';
 import { openStore } from '../../../src/store/store.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -102,5 +103,19 @@ describe('database integrity', () => {
     store.db.pragma('user_version = 999');
     store.close();
     expect(() => openStore({ stateDir: dir, gatewayId: 'gw', log })).toThrow(/newer than this Portier/);
+  });
+});
+
+describe('device registry', () => {
+  it('forgets what a removed device kept across restarts, so one added again with its id starts afresh', () => {
+    const store = openStore({ stateDir: tempDir(), gatewayId: 'gw', log });
+    store.devices.upsert({ id: 'market', driver: 'parking-zone', config: { capacity: 4 }, source: 'runtime' });
+    store.meta.set(deviceMemoryKey('market'), '{"value":{"bays":[]},"seq":9}');
+    store.meta.set(deviceMemoryKey('other'), '{"value":{},"seq":1}');
+    store.devices.remove('market');
+    expect(store.meta.get(deviceMemoryKey('market'))).toBeUndefined();
+    expect(store.meta.get(deviceMemoryKey('other'))).toBeDefined();
+    expect(() => store.devices.remove('market')).toThrow(/no device "market"/);
+    store.close();
   });
 });
