@@ -75,6 +75,23 @@ interface Draft {
   extra?: Record<string, unknown>;
   /** Runs inside the commit transaction; may turn a grant into a denial (uses, replay). */
   commit?: () => { reason?: ReasonCode; extra?: Record<string, unknown> } | undefined;
+  /** The same judgement as `commit`, read-only, for a preview. */
+  check?: () => { reason?: ReasonCode; extra?: Record<string, unknown> } | undefined;
+  /** s, the pass's expiry (previews show it). */
+  exp?: number;
+}
+
+/** What `decide` would answer now: nothing recorded, no use counted, no time floor raised. */
+export interface DecisionPreview {
+  granted: boolean;
+  reason: ReasonCode;
+  lock: string;
+  credential: CredentialKind;
+  passId?: string;
+  /** Verification facts and what the commit step would add (format, kid, uses_left, detail, ...). */
+  extra: Record<string, unknown>;
+  /** s, the pass's expiry */
+  exp?: number;
 }
 
 /** Days an expired pass's use count is kept after its `exp` (the floor makes older rows useless). */
@@ -163,6 +180,31 @@ export class AccessService {
     return decision;
   }
 
+  /**
+   * What `decide` would answer for this credential now, through the same steps, without deciding: no event, no use
+   * counted, no replay mark, no keypad failure, no time floor raised. An operator checking a visitor's pass at the
+   * dashboard must not spend the visitor's single use.
+   */
+  preview(req: DecisionRequest): DecisionPreview {
+    const now = this.clock.now();
+    const { kind, value } = req.credential;
+    let draft: Draft;
+    if (kind === 'pass') draft = this.draftPass(req, value, now, false);
+    else if (kind === 'pin') draft = this.draftPin(req, typeof value === 'string' ? value : '', now);
+    else draft = this.draftCard(req, typeof value === 'string' ? value.trim() : '', now);
+    let reason = draft.reason;
+    let extra = { ...(draft.extra ?? {}) };
+    if (reason === 'ok') {
+      const after = draft.check?.();
+      if (after?.reason) reason = after.reason;
+      if (after?.extra) extra = { ...extra, ...after.extra };
+    }
+    const preview: DecisionPreview = { granted: reason === 'ok', reason, lock: req.lock, credential: kind, extra };
+    if (draft.passId !== undefined) preview.passId = draft.passId;
+    if (draft.exp !== undefined) preview.exp = draft.exp;
+    return preview;
+  }
+
   /** The keyring in use, re-read when `keys import|remove` changed it (possibly from another process). */
   currentKeyring(): Keyring {
     const version = Number(this.metaValue.get('access.keyring_version') ?? '0');
@@ -173,7 +215,7 @@ export class AccessService {
     return this.keyring;
   }
 
-  private draftPass(req: DecisionRequest, value: string | Uint8Array, before: Now): Draft {
+  private draftPass(req: DecisionRequest, value: string | Uint8Array, before: Now, deciding = true): Draft {
     const v = verifyPass(value, this.currentKeyring());
     if (!v.ok) return { reason: v.reason, extra: { detail: v.detail } };
     const c = v.claims;
@@ -182,7 +224,9 @@ export class AccessService {
     // which can only make a pass expire sooner; the time quality stays what it was before this pass, because a pass
     // must not vouch for its own freshness (an old pass shown to a gateway that has never known the time would
     // otherwise be judged at its own iat and open).
-    if (c.iat !== undefined && (before.tq === 'floor' || before.tq === 'unknown')) this.clock.raiseFloor(c.iat * 1000);
+    if (deciding && c.iat !== undefined && (before.tq === 'floor' || before.tq === 'unknown')) {
+      this.clock.raiseFloor(c.iat * 1000);
+    }
     const now = this.clock.now();
     const base = { passId: c.id, extra: { format: v.format, kid: v.kid } } as const;
     const reason = checkPolicy(c, {
@@ -195,10 +239,19 @@ export class AccessService {
       leewayS: this.leewayS,
       isRevoked: (claims) => this.revocations.isRevoked(claims.id, claims.sub),
     });
-    const draft: Draft = { ...base, reason: reason ?? 'ok' };
+    const draft: Draft = { ...base, reason: reason ?? 'ok', exp: c.exp };
     if (c.sub !== undefined) draft.sub = c.sub;
-    if (!reason && c.uses !== undefined) draft.commit = () => this.countUse(c, now.ms);
+    if (!reason && c.uses !== undefined) {
+      draft.commit = () => this.countUse(c, now.ms);
+      draft.check = () => this.usesLeft(c);
+    }
     return draft;
+  }
+
+  /** The read-only half of `countUse`: how many uses the pass has left. */
+  private usesLeft(c: PassClaims): { reason?: ReasonCode; extra: Record<string, unknown> } {
+    const left = Math.max(0, c.uses! - ((this.getUses.get(c.id) as number | undefined) ?? 0));
+    return left === 0 ? { reason: 'uses_exhausted', extra: { uses_left: 0 } } : { extra: { uses_left: left } };
   }
 
   /** Inside the commit transaction: refuse a pass whose uses are spent, else count this one. */
@@ -234,6 +287,7 @@ export class AccessService {
     return {
       reason: 'ok',
       passId,
+      check: () => (slot.oneTime && this.pins.oneTimeUsed(lock, slot) ? { reason: 'uses_exhausted' } : undefined),
       commit: () => {
         if (slot.oneTime) {
           if (this.pins.oneTimeUsed(lock, slot)) return { reason: 'uses_exhausted' };

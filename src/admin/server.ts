@@ -104,7 +104,7 @@ export async function startAdmin(gateway: Gateway, opts: AdminOptions): Promise<
     log,
     states: new DeviceStates(gateway.store.db, gateway.bus),
     outbox,
-    passes: new PassChecker(gateway.store, gateway.config.gateway.timezone),
+    passes: new PassChecker(gateway.access.service),
     metrics: new MetricsCollector(gateway, outbox),
     stream: new EventStream(gateway.store.db, gateway.bus, log),
     version: readVersion(),

@@ -180,6 +180,8 @@ describe('relay locks: LCUS USB board, Tasmota over MQTT, GPIO strike with reque
     await eventually(() => of('office', 'door.state').at(-1)?.data.state === 'open', 5000, 'door open');
     door.close();
     await eventually(() => door.relay() === 0, 5000, 'relocked');
+    // The relock event follows the relay once committed (the log writes on its own thread).
+    await eventually(() => of('office', 'lock.state').length >= 3, 5000, 'relock recorded');
     expect(of('office', 'alarm')).toEqual([]);
     expect(of('office', 'lock.state').map((e) => e.data.cause)).toEqual(['start', 'rex', 'relock']);
   });
