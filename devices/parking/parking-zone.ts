@@ -53,7 +53,7 @@ export interface ZoneStatus extends ZoneSnapshot {
 export const parkingZone = defineDriver({
   id: 'parking-zone',
   kind: 'parking',
-  transport: 'mqtt',
+  transport: 'none',
   description: 'Parking zone: counts its bays (listed, or naming the zone) and emits parking.zone with free spaces',
   config: parkingZoneConfig,
   events: ['parking.zone'],

@@ -7,7 +7,8 @@ import type { EventType, Lane, PortierEvent } from './events.js';
 import type { Metrics } from './metrics.js';
 
 export type DeviceKind = 'lock' | 'reader' | 'parking' | 'weather' | 'sensor';
-export type TransportKind = 'gpio' | 'serial' | 'mqtt' | 'coap' | 'http';
+/** The wire a driver uses; `none` for one that only derives from other devices' events (a parking zone). */
+export type TransportKind = 'gpio' | 'serial' | 'mqtt' | 'coap' | 'http' | 'none';
 
 /** In-process signals between drivers and core services (not persisted; persisted facts are events). */
 export interface GatewaySignals {
