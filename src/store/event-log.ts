@@ -174,14 +174,21 @@ export class EventLog {
       return;
     }
     // Given back: the thread gives back every later batch too, so all in flight are written here, in seq order.
+    // A thread that died (or stopped answering) may have committed some before it went: its batches are atomic and
+    // in order, so those are exactly the ones at or below the log's highest seq, and are only announced.
     const chain = this.inflight;
     this.inflight = [];
     if (chain.length === 0) return;
     if (reply.id !== -1) for (const b of chain) if (b.id !== reply.id) this.discard.add(b.id);
-    this.givenBack += chain.length;
-    this.nextSeq = chain[0]!.firstSeq;
+    const written = this.maxSeq();
     let failure: unknown;
     for (const b of chain) {
+      if (b.firstSeq + b.events.length - 1 <= written) {
+        this.announce(b.events, b.appended);
+        continue;
+      }
+      this.givenBack++;
+      this.nextSeq = Math.max(b.firstSeq, written + 1);
       try {
         this.commit(b.batch);
       } catch (err) {

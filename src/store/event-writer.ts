@@ -119,11 +119,8 @@ export class EventWriter {
       workerData: { sqlite, path, port: port2, shared: this.shared.buffer },
       transferList: [port2],
     });
-    this.worker.on('error', (err) => {
-      // The thread died: every batch it had not answered comes back to be written here.
-      this.closed = true;
-      this.failAll(`writer thread failed: ${err.message}`);
-    });
+    this.worker.on('error', (err) => this.lost(`writer thread failed: ${err.message}`));
+    this.worker.on('exit', (code) => this.lost(`writer thread exited (${code})`));
     this.port.on('message', (reply: WriterReply) => this.onReply(reply));
     // An idle writer must not keep the process alive; the store closes it.
     this.port.unref();
@@ -187,8 +184,19 @@ export class EventWriter {
     void this.worker.terminate();
   }
 
+  /** The thread died or exited unasked: every batch it had not answered comes back to be written here. */
+  private lost(why: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.failAll(why);
+  }
+
   /** Answer every outstanding batch as given back (the thread can no longer be relied on). */
   private failAll(error: string): void {
+    // Answers already sent come first, in order.
+    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) {
+      this.onReply(m.message as WriterReply);
+    }
     const pending = this.posted - Atomics.load(this.shared, DONE);
     if (pending <= 0) return;
     Atomics.add(this.shared, DONE, pending);

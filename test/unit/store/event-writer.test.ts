@@ -98,6 +98,47 @@ describe('event log with its writer thread', () => {
     store.close();
   });
 
+  it('writes here what a writer thread that died had not answered, and announces what it had committed', async () => {
+    const store = threaded();
+    const heard: number[] = [];
+    store.events.onCommitted((events) => heard.push(...events.map((e) => e.seq)));
+    for (let turn = 0; turn < 5; turn++) {
+      for (let i = 0; i < 200; i++) store.events.record({ dev: 'w', type: 'weather.reading', data: { turn, i } });
+      await new Promise((r) => setImmediate(r)); // one batch per turn, on the thread
+    }
+    // The thread dies with batches in flight, some perhaps committed, none of them answered yet.
+    const writer = (store.events as unknown as { writer: { worker: { terminate(): Promise<number> } } }).writer;
+    await writer.worker.terminate();
+    await new Promise((r) => setTimeout(r, 20));
+    store.events.record({ dev: 'w', type: 'weather.reading', data: { after: true } });
+    store.events.flush();
+    expect(seqs(store)).toEqual(Array.from({ length: 1001 }, (_, i) => i + 1));
+    expect(heard).toEqual(Array.from({ length: 1001 }, (_, i) => i + 1));
+    store.close();
+  });
+
+  it('only announces, never writes twice, batches a thread committed before it went silent', async () => {
+    const store = threaded();
+    const heard: number[] = [];
+    store.events.onCommitted((events) => heard.push(...events.map((e) => e.seq)));
+    for (let turn = 0; turn < 5; turn++) {
+      for (let i = 0; i < 200; i++) store.events.record({ dev: 'w', type: 'weather.reading', data: { turn, i } });
+      await new Promise((r) => setImmediate(r));
+    }
+    // Without yielding (so no answer is read): wait until the thread has committed all five batches ...
+    const count = store.db.prepare('SELECT COUNT(*) FROM events').pluck();
+    const deadline = Date.now() + 5000;
+    while ((count.get() as number) < 1000 && Date.now() < deadline)
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+    // ... then take them back as a dead thread's would be.
+    (store.events as unknown as { onReply(r: { id: number; ok: boolean }): void }).onReply({ id: -1, ok: false });
+    store.events.flush(); // the thread's own late answers are ignored
+    expect(seqs(store)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+    expect(heard).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+    expect(store.events.givenBack).toBe(0);
+    store.close();
+  });
+
   it('keeps every event across a close and reopen in the same directory', async () => {
     const dir = tempDir();
     let store = threaded(dir);
