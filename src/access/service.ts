@@ -164,16 +164,11 @@ export class AccessService {
    * only when the store cannot commit (disk full, I/O error); then nothing was recorded and the door stays shut.
    */
   decide(req: DecisionRequest): Decision {
-    const now = this.clock.now();
-    const { kind, value } = req.credential;
-    let draft: Draft;
-    if (kind === 'pass') draft = this.draftPass(req, value, now);
-    else if (kind === 'pin') draft = this.draftPin(req, typeof value === 'string' ? value : '', now);
-    else draft = this.draftCard(req, typeof value === 'string' ? value.trim() : '', now);
+    const draft = this.draft(req, true);
     const decision = this.commit(req, draft);
     this.counter?.inc({ lock: req.lock, reason: decision.reason });
     this.log?.info(
-      { lock: req.lock, credential: kind, reason: decision.reason, passId: decision.passId },
+      { lock: req.lock, credential: req.credential.kind, reason: decision.reason, passId: decision.passId },
       decision.granted ? 'access granted' : 'access denied',
     );
     if (++this.decisions % 1000 === 0) this.prune();
@@ -186,12 +181,8 @@ export class AccessService {
    * dashboard must not spend the visitor's single use.
    */
   preview(req: DecisionRequest): DecisionPreview {
-    const now = this.clock.now();
-    const { kind, value } = req.credential;
-    let draft: Draft;
-    if (kind === 'pass') draft = this.draftPass(req, value, now, false);
-    else if (kind === 'pin') draft = this.draftPin(req, typeof value === 'string' ? value : '', now);
-    else draft = this.draftCard(req, typeof value === 'string' ? value.trim() : '', now);
+    const draft = this.draft(req, false);
+    const kind = req.credential.kind;
     let reason = draft.reason;
     let extra = { ...(draft.extra ?? {}) };
     if (reason === 'ok') {
@@ -215,7 +206,16 @@ export class AccessService {
     return this.keyring;
   }
 
-  private draftPass(req: DecisionRequest, value: string | Uint8Array, before: Now, deciding = true): Draft {
+  /** The steps before the commit, for each kind of credential; `deciding` false for a preview. */
+  private draft(req: DecisionRequest, deciding: boolean): Draft {
+    const now = this.clock.now();
+    const { kind, value } = req.credential;
+    if (kind === 'pass') return this.draftPass(req, value, now, deciding);
+    if (kind === 'pin') return this.draftPin(req, typeof value === 'string' ? value : '', now);
+    return this.draftCard(req, typeof value === 'string' ? value.trim() : '', now);
+  }
+
+  private draftPass(req: DecisionRequest, value: string | Uint8Array, before: Now, deciding: boolean): Draft {
     const v = verifyPass(value, this.currentKeyring());
     if (!v.ok) return { reason: v.reason, extra: { detail: v.detail } };
     const c = v.claims;
@@ -248,7 +248,7 @@ export class AccessService {
     return draft;
   }
 
-  /** The read-only half of `countUse`: how many uses the pass has left. */
+  /** How many uses the pass has left (read-only: a preview uses it as it is, `countUse` before counting one). */
   private usesLeft(c: PassClaims): { reason?: ReasonCode; extra: Record<string, unknown> } {
     const left = Math.max(0, c.uses! - ((this.getUses.get(c.id) as number | undefined) ?? 0));
     return left === 0 ? { reason: 'uses_exhausted', extra: { uses_left: 0 } } : { extra: { uses_left: left } };
@@ -256,11 +256,10 @@ export class AccessService {
 
   /** Inside the commit transaction: refuse a pass whose uses are spent, else count this one. */
   private countUse(c: PassClaims, nowMs: number): { reason?: ReasonCode; extra?: Record<string, unknown> } {
-    const max = c.uses!;
-    const used = (this.getUses.get(c.id) as number | undefined) ?? 0;
-    if (used >= max) return { reason: 'uses_exhausted', extra: { uses_left: 0 } };
-    this.putUses.run(c.id, max, c.exp, nowMs);
-    return { extra: { uses_left: max - used - 1 } };
+    const left = this.usesLeft(c);
+    if (left.reason) return left;
+    this.putUses.run(c.id, c.uses!, c.exp, nowMs);
+    return { extra: { uses_left: (left.extra.uses_left as number) - 1 } };
   }
 
   private draftPin(req: DecisionRequest, code: string, now: Now): Draft {

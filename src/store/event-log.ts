@@ -3,7 +3,7 @@ import { monotonicFactory } from 'ulid';
 import type { Clock } from '../core/clock.js';
 import type { EventInput, Lane, PortierEvent } from '../core/events.js';
 import { laneOf } from '../core/events.js';
-import { EventWriter, type WriterReply, type WriterRow } from './event-writer.js';
+import { EventWriter, INSERT_EVENT_SQL, INSERT_OUTBOX_SQL, type WriterReply, type WriterRow } from './event-writer.js';
 
 export const LANE_CODES: Record<Lane, number> = { critical: 0, state: 1, telemetry: 2 };
 
@@ -22,7 +22,7 @@ export interface OutboxAppend {
 interface InflightBatch {
   id: number;
   batch: Array<{ input: EventInput; opts: AppendOptions }>;
-  firstSeq: number;
+  /** Stamped, never empty, in seq order. */
   events: PortierEvent[];
   appended: OutboxAppend[];
 }
@@ -35,6 +35,9 @@ export interface AppendOptions {
   /** Keep the event out of the outbox (local-only records). */
   localOnly?: boolean;
 }
+
+/** Rows read per query by `since` */
+const SINCE_PAGE = 1000;
 
 /** The JSON each committed event was stored as, for consumers that send it on (no second JSON.stringify). */
 const stored = new WeakMap<PortierEvent, string>();
@@ -73,8 +76,8 @@ export class EventLog {
     private readonly gw: string,
     private readonly clock: Clock,
   ) {
-    this.insertEvent = db.prepare('INSERT INTO events (seq, id, dev, type, ts, body) VALUES (?, ?, ?, ?, ?, ?)');
-    this.insertOutbox = db.prepare('INSERT INTO outbox (seq, lane) VALUES (?, ?)');
+    this.insertEvent = db.prepare(INSERT_EVENT_SQL);
+    this.insertOutbox = db.prepare(INSERT_OUTBOX_SQL);
     this.nextSeq = this.maxSeq() + 1;
   }
 
@@ -159,7 +162,7 @@ export class EventLog {
     const stamped = this.stamp(batch, firstSeq);
     this.nextSeq = firstSeq + stamped.events.length;
     const id = ++this.lastBatchId;
-    this.inflight.push({ id, batch, firstSeq, events: stamped.events, appended: stamped.appended });
+    this.inflight.push({ id, batch, events: stamped.events, appended: stamped.appended });
     writer.post(id, stamped.rows);
   }
 
@@ -181,14 +184,15 @@ export class EventLog {
     if (chain.length === 0) return;
     if (reply.id !== -1) for (const b of chain) if (b.id !== reply.id) this.discard.add(b.id);
     const written = this.maxSeq();
+    // What is rewritten here continues right after what the thread wrote; commit() keeps nextSeq from then on.
+    this.nextSeq = written + 1;
     let failure: unknown;
     for (const b of chain) {
-      if (b.firstSeq + b.events.length - 1 <= written) {
+      if (b.events.at(-1)!.seq <= written) {
         this.announce(b.events, b.appended);
         continue;
       }
       this.givenBack++;
-      this.nextSeq = Math.max(b.firstSeq, written + 1);
       try {
         this.commit(b.batch);
       } catch (err) {
@@ -302,13 +306,13 @@ export class EventLog {
     this.flush();
     if (types.length === 0) return;
     const page = this.db.prepare(
-      `SELECT seq, body FROM events WHERE seq > ? AND type IN (${types.map(() => '?').join(', ')}) ORDER BY seq LIMIT 1000`,
+      `SELECT seq, body FROM events WHERE seq > ? AND type IN (${types.map(() => '?').join(', ')}) ORDER BY seq LIMIT ${SINCE_PAGE}`,
     );
     let after = afterSeq;
     for (;;) {
       const rows = page.all(after, ...types) as Array<{ seq: number; body: string }>;
       for (const r of rows) yield JSON.parse(r.body) as PortierEvent;
-      if (rows.length < 1000) return;
+      if (rows.length < SINCE_PAGE) return;
       after = rows.at(-1)!.seq;
     }
   }

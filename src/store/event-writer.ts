@@ -15,6 +15,10 @@ import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from '
  * so the main thread writes them itself, in order, and no commit ever lands out of seq order.
  */
 
+/** The two INSERTs of a committed event, the same on either thread. */
+export const INSERT_EVENT_SQL = 'INSERT INTO events (seq, id, dev, type, ts, body) VALUES (?, ?, ?, ?, ?, ?)';
+export const INSERT_OUTBOX_SQL = 'INSERT INTO outbox (seq, lane) VALUES (?, ?)';
+
 /** One event row, with its outbox lane code or -1 for a local-only event. */
 export type WriterRow = [seq: number, id: string, dev: string, type: string, ts: string, body: string, lane: number];
 
@@ -41,7 +45,13 @@ const SETTLE_TIMEOUT_MS = 30_000;
  */
 function writerThread(req: NodeJS.Require): void {
   const threads = req('node:worker_threads') as typeof import('node:worker_threads');
-  const data = threads.workerData as { sqlite: string; path: string; port: MessagePort; shared: SharedArrayBuffer };
+  const data = threads.workerData as {
+    sqlite: string;
+    path: string;
+    port: MessagePort;
+    shared: SharedArrayBuffer;
+    sql: { event: string; outbox: string };
+  };
   const Database = req(data.sqlite) as typeof import('better-sqlite3');
   const shared = new Int32Array(data.shared);
   const nap = new Int32Array(new SharedArrayBuffer(4));
@@ -49,8 +59,8 @@ function writerThread(req: NodeJS.Require): void {
   db.pragma('synchronous = NORMAL');
   // Busy waits are ours: a lock held while the main thread waits for us is answered by giving the batch back.
   db.pragma('busy_timeout = 0');
-  const insertEvent = db.prepare('INSERT INTO events (seq, id, dev, type, ts, body) VALUES (?, ?, ?, ?, ?, ?)');
-  const insertOutbox = db.prepare('INSERT INTO outbox (seq, lane) VALUES (?, ?)');
+  const insertEvent = db.prepare(data.sql.event);
+  const insertOutbox = db.prepare(data.sql.outbox);
   const write = db.transaction((rows: WriterRow[]) => {
     for (const r of rows) {
       insertEvent.run(r[0], r[1], r[2], r[3], r[4], r[5]);
@@ -116,7 +126,13 @@ export class EventWriter {
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(`(${writerThread.toString()})(require)`, {
       eval: true,
-      workerData: { sqlite, path, port: port2, shared: this.shared.buffer },
+      workerData: {
+        sqlite,
+        path,
+        port: port2,
+        shared: this.shared.buffer,
+        sql: { event: INSERT_EVENT_SQL, outbox: INSERT_OUTBOX_SQL },
+      },
       transferList: [port2],
     });
     this.worker.on('error', (err) => this.lost(`writer thread failed: ${err.message}`));

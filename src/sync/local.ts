@@ -69,10 +69,6 @@ export class LocalPublisher {
 
   publish(e: PortierEvent): void {
     this.queue.push(e);
-    if (this.queue.length > MAX_QUEUED) {
-      this.queue.shift();
-      this.skipped++;
-    }
     if (STATEFUL.has(e.type)) {
       // Merged in place: the record is ours alone and only serialized when sent.
       let merged = this.state.get(e.dev);
@@ -131,6 +127,12 @@ export class LocalPublisher {
 
   /** Events in order; false when the socket filled up first. */
   private sendEvents(link: MqttLink): boolean {
+    const excess = this.queue.length - MAX_QUEUED;
+    if (excess > 0) {
+      // Trimmed here, once per turn, rather than shifted off one by one as events arrive.
+      this.queue.splice(0, excess);
+      this.skipped += excess;
+    }
     let i = 0;
     for (; i < this.queue.length; i++) {
       const e = this.queue[i]!;
@@ -154,14 +156,8 @@ export class LocalPublisher {
 
   private send(link: MqttLink, topic: string, payload: string, retain: boolean): 'sent' | 'congested' | 'failed' {
     try {
-      if (link.sendQos0) {
-        const r = link.sendQos0(topic, payload, retain);
-        return r === 'down' ? 'failed' : r;
-      }
-      link.publish(topic, payload, { qos: 0, retain }).catch((err: unknown) => {
-        this.log.debug({ err, topic }, 'local publish failed');
-      });
-      return 'sent';
+      const r = link.sendQos0(topic, payload, retain);
+      return r === 'down' ? 'failed' : r;
     } catch (err) {
       this.log.debug({ err, topic }, 'local publish refused');
       return 'failed';

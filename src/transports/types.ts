@@ -78,7 +78,7 @@ export interface MqttLink extends Link {
    * `congested` (and sends nothing) while the socket holds more unsent bytes than the link allows, and `down`
    * when not connected. Throws ConfigInvalid for a topic that cannot be published to.
    */
-  sendQos0?(topic: string, payload: string | Buffer, retain: boolean): 'sent' | 'congested' | 'down';
+  sendQos0(topic: string, payload: string | Buffer, retain: boolean): 'sent' | 'congested' | 'down';
 }
 
 // ---- gpio -------------------------------------------------------------------------------------------------------
