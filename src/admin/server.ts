@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Logger } from 'pino';
 import type { Gateway } from '../app/gateway.js';
 import { ErrorCode, PortierError } from '../core/errors.js';
-import { packageRoot } from '../demo/package-root.js';
+import { packageRoot } from '../core/package-root.js';
 import { ApiError, toHttpError } from './api-errors.js';
 import { ADMIN_TOKEN_FILE, bearerMatches, loadOrCreateAdminToken } from './auth.js';
 import type { AdminContext } from './context.js';

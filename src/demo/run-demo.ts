@@ -7,10 +7,10 @@ import type { CliIo } from '../cli/command.js';
 import { runUntilSignalled } from '../cli/commands/run.js';
 import { loadConfigFile } from '../config/load.js';
 import { createLogger } from '../core/logger.js';
+import { packageRoot } from '../core/package-root.js';
 import { defaultTransports } from '../transports/index.js';
 import { startEmbeddedBroker } from './embedded-broker.js';
 import { narrate } from './narrator.js';
-import { packageRoot } from './package-root.js';
 import { startDemoStubs } from './stubs.js';
 
 /**
