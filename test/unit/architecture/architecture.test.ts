@@ -43,13 +43,7 @@ const WIRE_PACKAGES = [
  */
 const DEBT: Record<'app' | 'sql' | 'cycles' | 'state' | 'wires', string[]> = {
   app: [],
-  sql: [
-    'src/admin/device-state.ts',
-    'src/admin/retention.ts',
-    'src/admin/routes-events.ts',
-    'src/admin/sse.ts',
-    'src/sync/shedder.ts',
-  ],
+  sql: [],
   cycles: [],
   state: ['devices/codecs.ts', 'devices/parking/lorawan-router.ts', 'devices/weather/coiot/coiot-listener.ts'],
   wires: [
