@@ -1,18 +1,9 @@
 import type { EventBus } from '../core/bus.js';
 import type { GatewaySignals } from '../core/driver.js';
-import type { PortierEvent } from '../core/events.js';
+import { type PortierEvent, STATEFUL_EVENT_TYPES } from '../core/events.js';
 import type { EventQuery } from '../store/event-query.js';
 
-/** Event types whose data is a device's current state (the same set the local broker keeps retained). */
-export const STATE_TYPES = [
-  'door.state',
-  'lock.state',
-  'parking.occupancy',
-  'parking.zone',
-  'weather.reading',
-  'device.health',
-] as const;
-const STATEFUL = new Set<string>(STATE_TYPES);
+const STATEFUL = new Set<string>(STATEFUL_EVENT_TYPES);
 
 /** rows scanned back at start to find each source's latest state; older sources show no state until they report */
 const SEED_SCAN_ROWS = 200_000;
@@ -73,7 +64,7 @@ export class DeviceStates {
 
   /** The latest event of each (source, type) among the newest SEED_SCAN_ROWS state events, merged in seq order. */
   private seed(log: EventQuery): void {
-    const rows = log.newestOfTypes(STATE_TYPES, SEED_SCAN_ROWS);
+    const rows = log.newestOfTypes(STATEFUL_EVENT_TYPES, SEED_SCAN_ROWS);
     const latest = new Map<string, string>();
     for (const r of rows) {
       const key = `${r.dev}\u0000${r.type}`;

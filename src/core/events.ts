@@ -14,6 +14,19 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/**
+ * Event types whose data is a device's current state: the local broker keeps them retained on `<device>/state`,
+ * the admin API merges them into each device's live state, and the dashboard (served as /state-types.js) too.
+ */
+export const STATEFUL_EVENT_TYPES = [
+  'door.state',
+  'lock.state',
+  'parking.occupancy',
+  'parking.zone',
+  'weather.reading',
+  'device.health',
+] as const satisfies readonly EventType[];
+
 export type TimeQuality = 'synced' | 'rtc' | 'floor' | 'unknown';
 
 /** Outbox lanes: critical is never dropped, state is coalesced, telemetry is downsampled then shed. */
