@@ -1,19 +1,5 @@
 /** Event types, their lanes, and the stored event envelope (DESIGN.md, Events). */
 
-export const EVENT_TYPES = [
-  'access.decision',
-  'door.state',
-  'lock.state',
-  'parking.occupancy',
-  'parking.zone',
-  'weather.reading',
-  'device.health',
-  'gateway.health',
-  'provisioning.change',
-  'alarm',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-
 /**
  * Event types whose data is a device's current state: the local broker keeps them retained on `<device>/state`,
  * the admin API merges them into each device's live state, and the dashboard (served as /state-types.js) too.
@@ -25,7 +11,16 @@ export const STATEFUL_EVENT_TYPES = [
   'parking.zone',
   'weather.reading',
   'device.health',
-] as const satisfies readonly EventType[];
+] as const;
+
+export const EVENT_TYPES = [
+  'access.decision',
+  ...STATEFUL_EVENT_TYPES,
+  'gateway.health',
+  'provisioning.change',
+  'alarm',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
 
 export type TimeQuality = 'synced' | 'rtc' | 'floor' | 'unknown';
 
