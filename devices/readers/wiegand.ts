@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
-import type { GpioInput } from '../../src/transports/types.js';
+import type { GpioInput } from '../../src/core/links.js';
 import { PinEntry } from './pin-entry.js';
 import { type Bit, type CardRead, decodeFrame } from './wiegand-codec.js';
 import { type AssembledFrame, WiegandFrameAssembler } from './wiegand-frames.js';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Gateway } from '../core/gateway.js';
+import type { Gateway } from '../app/gateway.js';
 import type { DeviceRecord } from '../store/device-registry.js';
 import type { DeviceStates } from './device-state.js';
 import type { MetricsCollector } from './metrics-collector.js';

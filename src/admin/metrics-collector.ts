@@ -1,6 +1,6 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge } from 'prom-client';
-import type { Gateway } from '../core/gateway.js';
+import type { Gateway } from '../app/gateway.js';
 import { LANE_NAMES, type OutboxBacklog, type OutboxQuery } from './outbox-query.js';
 
 /** Name of the decisions counter; AccessService registers the same one when given the gateway's metrics. */
