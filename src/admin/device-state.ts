@@ -16,6 +16,8 @@ const STATEFUL = new Set<string>(STATE_TYPES);
 
 /** rows scanned back at start to find each source's latest state; older sources show no state until they report */
 const SEED_SCAN_ROWS = 200_000;
+/** rows read per turn of the event loop while seeding (the start and the doors do not wait for the seed) */
+const SEED_PAGE_ROWS = 2000;
 
 export interface SourceState {
   /** Merged data of the latest event of each state type, plus `available` from device.health. */
@@ -28,16 +30,26 @@ export interface SourceState {
 
 /**
  * The live state of every source of state events (devices and parking zones), merged the way the local broker's
- * retained `<base>/<dev>/state` is: later fields win, `available` follows device.health. Seeded once from the
- * newest events in the log, then kept current from the bus, so a request never scans the event log.
+ * retained `<base>/<dev>/state` is: later fields win, `available` follows device.health. Seeded from the newest
+ * events in the log, a page per turn after the start, then kept current from the bus, so a request never scans
+ * the event log.
  */
 export class DeviceStates {
-  private readonly states = new Map<string, SourceState>();
+  private states = new Map<string, SourceState>();
   private readonly off: () => void;
+  /** Events heard while seeding, replayed over the seed when it is done. */
+  private heard: PortierEvent[] | undefined = [];
+  private closed = false;
+  /** Resolves when the seed is in (a source that reported since start shows at once). */
+  readonly seeded: Promise<void>;
 
   constructor(db: Database, bus: EventBus<GatewaySignals>) {
-    this.seed(db);
-    this.off = bus.on('event', (e) => this.apply(e));
+    this.off = bus.on('event', (e) => {
+      this.heard?.push(e);
+      this.apply(e);
+    });
+    // A log that cannot be read shows the states heard from now on.
+    this.seeded = this.seed(db).catch(() => {});
   }
 
   get(id: string): SourceState | undefined {
@@ -54,6 +66,7 @@ export class DeviceStates {
   }
 
   close(): void {
+    this.closed = true;
     this.off();
   }
 
@@ -71,18 +84,42 @@ export class DeviceStates {
     this.states.set(e.dev, { state, ts: e.ts, types });
   }
 
-  /** The latest event of each (source, type) among the newest SEED_SCAN_ROWS state events, merged in seq order. */
-  private seed(db: Database): void {
+  /**
+   * The latest event of each (source, type) among the newest SEED_SCAN_ROWS state events, merged in seq order under
+   * what was heard meanwhile. Read a page per turn, newest first.
+   */
+  private async seed(db: Database): Promise<void> {
     const placeholders = STATE_TYPES.map(() => '?').join(', ');
-    const rows = db
-      .prepare(`SELECT dev, type, body FROM events WHERE type IN (${placeholders}) ORDER BY seq DESC LIMIT ?`)
-      .iterate(...STATE_TYPES, SEED_SCAN_ROWS) as IterableIterator<{ dev: string; type: string; body: string }>;
+    const page = db.prepare(
+      `SELECT seq, dev, type, body FROM events WHERE seq < ? AND type IN (${placeholders}) ORDER BY seq DESC LIMIT ?`,
+    );
     const latest = new Map<string, string>();
-    for (const r of rows) {
-      const key = `${r.dev}\u0000${r.type}`;
-      if (!latest.has(key)) latest.set(key, r.body);
+    let before = Number.MAX_SAFE_INTEGER;
+    try {
+      for (let scanned = 0; scanned < SEED_SCAN_ROWS && !this.closed; ) {
+        const rows = page.all(before, ...STATE_TYPES, SEED_PAGE_ROWS) as Array<{
+          seq: number;
+          dev: string;
+          type: string;
+          body: string;
+        }>;
+        for (const r of rows) {
+          const key = `${r.dev}\u0000${r.type}`;
+          if (!latest.has(key)) latest.set(key, r.body);
+        }
+        scanned += rows.length;
+        if (rows.length < SEED_PAGE_ROWS) break;
+        before = rows.at(-1)!.seq;
+        await new Promise((r) => setImmediate(r));
+      }
+    } finally {
+      const heard = this.heard ?? [];
+      this.heard = undefined;
+      if (!this.closed) {
+        const events = [...latest.values()].map((b) => JSON.parse(b) as PortierEvent).sort((a, b) => a.seq - b.seq);
+        this.states = new Map();
+        for (const e of [...events, ...heard]) this.apply(e);
+      }
     }
-    const events = [...latest.values()].map((b) => JSON.parse(b) as PortierEvent).sort((a, b) => a.seq - b.seq);
-    for (const e of events) this.apply(e);
   }
 }

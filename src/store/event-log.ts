@@ -1,9 +1,9 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
 import type { Clock } from '../core/clock.js';
+import { ErrorCode, PortierError } from '../core/errors.js';
 import type { EventInput, Lane, PortierEvent } from '../core/events.js';
 import { laneOf } from '../core/events.js';
-import { ErrorCode, PortierError } from '../core/errors.js';
 import { EventWriter, INSERT_EVENT_SQL, INSERT_OUTBOX_SQL, type WriterReply, type WriterRow } from './event-writer.js';
 import type { LogEpoch } from './log-epoch.js';
 
@@ -242,7 +242,10 @@ export class EventLog {
     const measure = this.outboxListeners.length > 0;
     const { mark, epoch } = this.epoch;
     if (!mark) {
-      throw new PortierError(ErrorCode.StoreNotOwner, 'this process does not own the event log: it may not number events');
+      throw new PortierError(
+        ErrorCode.StoreNotOwner,
+        'this process does not own the event log: it may not number events',
+      );
     }
     // Before any of these seqs exists anywhere: a log that later ends below them starts a new epoch.
     mark.reserve(firstSeq + batch.length - 1);

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { silentLogger } from '../../src/core/logger.js';
-import { packageRoot } from '../../src/demo/package-root.js';
+import { packageRoot } from '../../src/core/package-root.js';
 import { DB_FILE } from '../../src/store/database.js';
 import { LANE_CODES } from '../../src/store/event-log.js';
 import { openStore } from '../../src/store/store.js';
@@ -70,6 +70,7 @@ export function makeDatabase(file: string, n: number): void {
   const stateDir = tempDir('portier-bench-state-');
   openStore({ stateDir, gatewayId: GW, log: silentLogger() }).close();
   const db = new BetterSqlite3(join(stateDir, DB_FILE));
+  const epoch = db.prepare("SELECT value FROM meta WHERE key = 'log_epoch'").pluck().get() as string;
   const insertEvent = db.prepare('INSERT INTO events (seq, id, dev, type, ts, body) VALUES (?, ?, ?, ?, ?, ?)');
   const insertOutbox = db.prepare('INSERT INTO outbox (seq, lane) VALUES (?, ?)');
   const start = Date.parse('2026-11-20T00:00:00Z');
@@ -83,6 +84,7 @@ export function makeDatabase(file: string, n: number): void {
       const body = JSON.stringify({
         id,
         seq,
+        epoch,
         gw: GW,
         dev,
         type: 'weather.reading',

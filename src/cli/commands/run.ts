@@ -46,6 +46,8 @@ export async function runUntilSignalled(gateway: Gateway, log: ReturnType<typeof
       : {}),
   });
   sd.ready(`${gateway.hosts.size} devices`);
+  // After READY: the check reads the whole file, and the doors must not wait for it.
+  void gateway.checkIntegrity();
   // A device that is down is the device's problem; a store that cannot answer is the gateway's, and a restart helps.
   const watchdog = startWatchdog({ notifier: sd, log, isHealthy: () => gateway.healthy() });
   await new Promise<void>((resolve) => {
