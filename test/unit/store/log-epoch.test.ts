@@ -2,8 +2,10 @@ import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/core/logger.js';
+import { LANE_CODES } from '../../../src/store/event-log.js';
 import { MARK_CHUNK, MARK_FILE } from '../../../src/store/log-epoch.js';
 import { openStore, type Store } from '../../../src/store/store.js';
+import { Outbox } from '../../../src/sync/outbox.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const open = (dir: string, borrow = false): Store =>
@@ -92,5 +94,29 @@ describe('log epochs', () => {
     guest.db.close();
     expect(readFileSync(join(dir, MARK_FILE), 'utf8')).toBe(before);
     owner.close();
+  });
+
+  it('sends events stored before epochs existed with the epoch their database was given', () => {
+    const dir = tempDir();
+    const old = open(dir);
+    record(old, 2);
+    // A database of a Portier before epochs: no epoch in the bodies or in meta, no mark.
+    old.db.prepare("UPDATE events SET body = json_remove(body, '$.epoch')").run();
+    old.db.prepare("DELETE FROM meta WHERE key LIKE 'log_epoch%'").run();
+    crash(old);
+    rmSync(join(dir, MARK_FILE));
+    const store = open(dir);
+    expect(store.epochStarted).toMatchObject({ reason: 'new_database', first_seq: 3 });
+    const epoch = store.events.epoch.epoch;
+    record(store, 1);
+    const sent = new Outbox(store.db, store.events.epoch.legacy)
+      .take(LANE_CODES.telemetry, 0, 10)
+      .map((r) => JSON.parse(r.body) as { seq: number; epoch: string });
+    expect(sent.map((e) => [e.seq, e.epoch])).toEqual([
+      [1, epoch],
+      [2, epoch],
+      [3, epoch],
+    ]);
+    store.close();
   });
 });
