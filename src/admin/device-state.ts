@@ -2,6 +2,7 @@ import type { Database } from 'better-sqlite3';
 import type { EventBus } from '../core/bus.js';
 import type { GatewaySignals } from '../core/driver.js';
 import type { PortierEvent } from '../core/events.js';
+import { backgroundQuery } from '../store/background-query.js';
 
 /** Event types whose data is a device's current state (the same set the local broker keeps retained). */
 export const STATE_TYPES = [
@@ -16,8 +17,6 @@ const STATEFUL = new Set<string>(STATE_TYPES);
 
 /** rows scanned back at start to find each source's latest state; older sources show no state until they report */
 const SEED_SCAN_ROWS = 200_000;
-/** rows read per turn of the event loop while seeding (the start and the doors do not wait for the seed) */
-const SEED_PAGE_ROWS = 2000;
 
 export interface SourceState {
   /** Merged data of the latest event of each state type, plus `available` from device.health. */
@@ -31,7 +30,7 @@ export interface SourceState {
 /**
  * The live state of every source of state events (devices and parking zones), merged the way the local broker's
  * retained `<base>/<dev>/state` is: later fields win, `available` follows device.health. Seeded from the newest
- * events in the log, a page per turn after the start, then kept current from the bus, so a request never scans
+ * events in the log (found by a thread of its own after the start), then kept current from the bus, so a request never scans
  * the event log.
  */
 export class DeviceStates {
@@ -43,13 +42,14 @@ export class DeviceStates {
   /** Resolves when the seed is in (a source that reported since start shows at once). */
   readonly seeded: Promise<void>;
 
-  constructor(db: Database, bus: EventBus<GatewaySignals>) {
+  /** `after`: the seed (a scan of up to SEED_SCAN_ROWS rows) waits for it; the gateway's `background`. */
+  constructor(db: Database, bus: EventBus<GatewaySignals>, after: Promise<void> = Promise.resolve()) {
     this.off = bus.on('event', (e) => {
       this.heard?.push(e);
       this.apply(e);
     });
     // A log that cannot be read shows the states heard from now on.
-    this.seeded = this.seed(db).catch(() => {});
+    this.seeded = after.then(() => this.seed(db)).catch(() => {});
   }
 
   get(id: string): SourceState | undefined {
@@ -86,37 +86,31 @@ export class DeviceStates {
 
   /**
    * The latest event of each (source, type) among the newest SEED_SCAN_ROWS state events, merged in seq order under
-   * what was heard meanwhile. Read a page per turn, newest first.
+   * what was heard meanwhile. The scan runs on a thread of its own (it reads up to SEED_SCAN_ROWS rows); this thread
+   * reads only the few rows it found.
    */
   private async seed(db: Database): Promise<void> {
-    const placeholders = STATE_TYPES.map(() => '?').join(', ');
-    const page = db.prepare(
-      `SELECT seq, dev, type, body FROM events WHERE seq < ? AND type IN (${placeholders}) ORDER BY seq DESC LIMIT ?`,
-    );
-    const latest = new Map<string, string>();
-    let before = Number.MAX_SAFE_INTEGER;
+    if (this.closed) return;
+    const upTo = (db.prepare('SELECT MAX(seq) FROM events').pluck().get() as number | null) ?? 0;
+    const sql = `SELECT MAX(seq) AS seq FROM (SELECT seq, dev, type FROM events WHERE seq <= ? AND type IN (${STATE_TYPES.map(() => '?').join(', ')})
+      ORDER BY seq DESC LIMIT ?) GROUP BY dev, type`;
+    const params = [upTo, ...STATE_TYPES, SEED_SCAN_ROWS];
+    let events: PortierEvent[] = [];
     try {
-      for (let scanned = 0; scanned < SEED_SCAN_ROWS && !this.closed; ) {
-        const rows = page.all(before, ...STATE_TYPES, SEED_PAGE_ROWS) as Array<{
-          seq: number;
-          dev: string;
-          type: string;
-          body: string;
-        }>;
-        for (const r of rows) {
-          const key = `${r.dev}\u0000${r.type}`;
-          if (!latest.has(key)) latest.set(key, r.body);
-        }
-        scanned += rows.length;
-        if (rows.length < SEED_PAGE_ROWS) break;
-        before = rows.at(-1)!.seq;
-        await new Promise((r) => setImmediate(r));
-      }
+      const found = db.memory
+        ? (db.prepare(sql).all(...params) as Array<{ seq: number }>)
+        : await backgroundQuery<{ seq: number }>(db.name, sql, params);
+      if (this.closed) return;
+      const body = db.prepare('SELECT body FROM events WHERE seq = ?').pluck();
+      events = found
+        .map((r) => body.get(r.seq) as string | undefined)
+        .filter((b): b is string => b !== undefined)
+        .map((b) => JSON.parse(b) as PortierEvent)
+        .sort((a, b) => a.seq - b.seq);
     } finally {
       const heard = this.heard ?? [];
       this.heard = undefined;
       if (!this.closed) {
-        const events = [...latest.values()].map((b) => JSON.parse(b) as PortierEvent).sort((a, b) => a.seq - b.seq);
         this.states = new Map();
         for (const e of [...events, ...heard]) this.apply(e);
       }

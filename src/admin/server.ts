@@ -102,7 +102,7 @@ export async function startAdmin(gateway: Gateway, opts: AdminOptions): Promise<
   const ctx: AdminContext = {
     gateway,
     log,
-    states: new DeviceStates(gateway.store.db, gateway.bus),
+    states: new DeviceStates(gateway.store.db, gateway.bus, gateway.background),
     outbox,
     passes: new PassChecker(gateway.access.service),
     metrics: new MetricsCollector(gateway, outbox),

@@ -71,6 +71,14 @@ export class Gateway {
   /** Readers to locks; created at start (it needs the store). */
   access!: AccessController;
   private stopping = false;
+  private releaseBackground: () => void = () => {};
+  /**
+   * Resolves when the work that reads the whole backlog may begin (counting the outbox, seeding the dashboard's
+   * states): after READY in the daemon, at the end of `start` otherwise. The doors never wait for it.
+   */
+  readonly background = new Promise<void>((resolve) => {
+    this.releaseBackground = resolve;
+  });
 
   constructor(private readonly opts: GatewayOptions) {
     this.log = opts.log.child({ component: 'gateway' });
@@ -90,7 +98,8 @@ export class Gateway {
     return this.opts.config.gateway.id;
   }
 
-  async start(): Promise<void> {
+  /** `holdBackground`: the caller calls `startBackground` itself, once the gateway is announced ready. */
+  async start(opts: { holdBackground?: boolean } = {}): Promise<void> {
     const { config } = this.opts;
     this.store = openStore({
       stateDir: config.gateway.state_dir,
@@ -157,10 +166,16 @@ export class Gateway {
         this.log.error({ err, device: rec.id }, 'device not started');
       }
     }
-    this.cloud?.start();
+    if (!opts.holdBackground) this.startBackground();
     this.floorTimer = setInterval(() => this.store.clock.persist(), FLOOR_PERSIST_MS);
     this.floorTimer.unref();
     this.log.info({ gateway: this.id, devices: this.hosts.size, stateDir: config.gateway.state_dir }, 'gateway ready');
+  }
+
+  /** Begin what may read the whole backlog: the cloud sync (its outbox count first), the dashboard's seed. */
+  startBackground(): void {
+    this.releaseBackground();
+    this.cloud?.start();
   }
 
   /**

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -121,6 +121,10 @@ async function startToReady(dbFile: string, cloudUrl: string): Promise<number> {
   mkdirSync(stateDir);
   mkdirSync(gpioDir);
   copyFileSync(dbFile, join(stateDir, DB_FILE));
+  // On disk, as a power cut leaves it: no writeback of the copy competes with the start.
+  const fd = openSync(join(stateDir, DB_FILE), 'r+');
+  fsyncSync(fd);
+  closeSync(fd);
   const configPath = join(run, 'portier.yaml');
   writeFileSync(
     configPath,
