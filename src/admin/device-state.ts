@@ -1,8 +1,6 @@
-import type { Database } from 'better-sqlite3';
 import type { EventBus } from '../core/bus.js';
 import type { GatewaySignals } from '../core/driver.js';
 import type { PortierEvent } from '../core/events.js';
-import { backgroundQuery } from '../store/background-query.js';
 
 /** Event types whose data is a device's current state (the same set the local broker keeps retained). */
 export const STATE_TYPES = [
@@ -17,6 +15,9 @@ const STATEFUL = new Set<string>(STATE_TYPES);
 
 /** rows scanned back at start to find each source's latest state; older sources show no state until they report */
 const SEED_SCAN_ROWS = 200_000;
+
+/** Where the seed comes from: the store's `latestEvents`. */
+export type SeedSource = (types: readonly string[], scanRows: number) => Promise<PortierEvent[]>;
 
 export interface SourceState {
   /** Merged data of the latest event of each state type, plus `available` from device.health. */
@@ -43,13 +44,13 @@ export class DeviceStates {
   readonly seeded: Promise<void>;
 
   /** `after`: the seed (a scan of up to SEED_SCAN_ROWS rows) waits for it; the gateway's `background`. */
-  constructor(db: Database, bus: EventBus<GatewaySignals>, after: Promise<void> = Promise.resolve()) {
+  constructor(load: SeedSource, bus: EventBus<GatewaySignals>, after: Promise<void> = Promise.resolve()) {
     this.off = bus.on('event', (e) => {
       this.heard?.push(e);
       this.apply(e);
     });
     // A log that cannot be read shows the states heard from now on.
-    this.seeded = after.then(() => this.seed(db)).catch(() => {});
+    this.seeded = after.then(() => this.seed(load)).catch(() => {});
   }
 
   get(id: string): SourceState | undefined {
@@ -89,24 +90,11 @@ export class DeviceStates {
    * what was heard meanwhile. The scan runs on a thread of its own (it reads up to SEED_SCAN_ROWS rows); this thread
    * reads only the few rows it found.
    */
-  private async seed(db: Database): Promise<void> {
+  private async seed(load: SeedSource): Promise<void> {
     if (this.closed) return;
-    const upTo = (db.prepare('SELECT MAX(seq) FROM events').pluck().get() as number | null) ?? 0;
-    const sql = `SELECT MAX(seq) AS seq FROM (SELECT seq, dev, type FROM events WHERE seq <= ? AND type IN (${STATE_TYPES.map(() => '?').join(', ')})
-      ORDER BY seq DESC LIMIT ?) GROUP BY dev, type`;
-    const params = [upTo, ...STATE_TYPES, SEED_SCAN_ROWS];
     let events: PortierEvent[] = [];
     try {
-      const found = db.memory
-        ? (db.prepare(sql).all(...params) as Array<{ seq: number }>)
-        : await backgroundQuery<{ seq: number }>(db.name, sql, params);
-      if (this.closed) return;
-      const body = db.prepare('SELECT body FROM events WHERE seq = ?').pluck();
-      events = found
-        .map((r) => body.get(r.seq) as string | undefined)
-        .filter((b): b is string => b !== undefined)
-        .map((b) => JSON.parse(b) as PortierEvent)
-        .sort((a, b) => a.seq - b.seq);
+      events = await load(STATE_TYPES, SEED_SCAN_ROWS);
     } finally {
       const heard = this.heard ?? [];
       this.heard = undefined;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { AccessController } from '../access/controller.js';
+import { AccessController, type LockAccessSettings, type LockPort } from '../access/controller.js';
 import type { DeviceEntry, GatewayConfig } from '../config/schema.js';
 import { EventBus } from '../core/bus.js';
 import type { GatewaySignals } from '../core/driver.js';
@@ -56,7 +56,7 @@ export class Gateway {
   readonly metrics = new Metrics({ defaults: true });
   store!: Store;
   readonly hosts = new Map<string, DeviceHost>();
-  readonly provisioning = new Provisioning(this);
+  readonly provisioning: Provisioning;
   private mqttLink: MqttLink | undefined;
   private gpioBackend: GpioBackend | undefined;
   private coapLink: CoapLink | undefined;
@@ -84,6 +84,13 @@ export class Gateway {
     this.log = opts.log.child({ component: 'gateway' });
     this.rootLog = opts.log;
     this.bus = new EventBus(this.log);
+    this.provisioning = new Provisioning({
+      gatewayId: opts.config.gateway.id,
+      drivers: opts.drivers,
+      store: () => this.store,
+      startDevice: (id, driverId, stored) => this.startDevice(id, driverId, stored),
+      stopDevice: (id) => this.stopDevice(id),
+    });
   }
 
   get drivers(): DriverRegistry {
@@ -136,7 +143,14 @@ export class Gateway {
       this.log.warn(epoch, 'new log epoch: seqs continue, under a new epoch id');
       this.store.events.record({ dev: this.id, type: 'alarm', data: { alarm: 'log_epoch_started', ...epoch } });
     }
-    this.access = new AccessController(this);
+    this.access = new AccessController({
+      store: this.store,
+      bus: this.bus,
+      locks: this.lockPort(),
+      timezone: config.gateway.timezone,
+      metrics: this.metrics,
+      log: this.rootLog,
+    });
     this.access.start();
     if (config.cloud) {
       this.cloud = new CloudSync({
@@ -154,7 +168,17 @@ export class Gateway {
     if (config.local_mqtt) {
       this.publisher = new LocalPublisher(() => this.mqtt(), config.local_mqtt.base_topic, this.log);
       this.publisher.attach(this.bus);
-      this.bridge = new BridgeApi(this, config.local_mqtt.base_topic);
+      this.bridge = new BridgeApi(
+        {
+          gatewayId: this.id,
+          store: this.store,
+          devices: this.hosts,
+          link: () => this.mqtt(),
+          healthy: () => this.healthy(),
+          log: this.rootLog,
+        },
+        config.local_mqtt.base_topic,
+      );
       this.bridge.start();
     }
     for (const rec of this.store.devices.list()) {
@@ -252,10 +276,26 @@ export class Gateway {
     await host.stop();
   }
 
+  /** The running locks, as the access controller reaches them. */
+  private lockPort(): LockPort {
+    return {
+      isUp: (lock) => {
+        const host = this.hosts.get(lock);
+        return host !== undefined && host.isUp !== false && host.def.commands?.unlock !== undefined;
+      },
+      unlock: async (lock) => {
+        const host = this.hosts.get(lock);
+        if (!host) throw new Error('the lock is not running');
+        await host.command('unlock', {});
+      },
+      settings: (lock) => (this.store.devices.get(lock)?.config ?? {}) as LockAccessSettings,
+    };
+  }
+
   /** True while the store answers; the systemd watchdog pings only then. */
   healthy(): { healthy: boolean; reason?: string } {
     try {
-      this.store.db.prepare('SELECT 1').get();
+      this.store.ping();
       return { healthy: true };
     } catch (err) {
       return { healthy: false, reason: `store: ${(err as Error).message}` };

@@ -1,11 +1,14 @@
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { Clock, type ClockOptions } from '../core/clock.js';
+import type { PortierEvent } from '../core/events.js';
 import { openDatabase } from './database.js';
 import { DeviceRegistry } from './device-registry.js';
 import { EventLog } from './event-log.js';
+import { latestEvents } from './latest-events.js';
 import { type EpochStart, openLogEpoch, readLogEpoch } from './log-epoch.js';
 import { MetaStore } from './meta.js';
+import { type BacklogSource, OutboxQuery } from './outbox-query.js';
 
 /** Everything the gateway keeps on disk, opened together from one state directory. */
 export interface Store {
@@ -17,6 +20,14 @@ export interface Store {
   quarantinedTo?: string;
   /** Set when this open started a new log epoch (record it as the `log_epoch_started` alarm). */
   epochStarted?: EpochStart;
+  /** The outbox's backlog per lane (from the cloud sync's in-memory counts when given `source`). */
+  backlog(source?: BacklogSource): OutboxQuery;
+  /** Run `fn` in one transaction (nested calls become savepoints); returns what it returns. */
+  transaction<T>(fn: () => T): T;
+  /** The latest event of each (device, type) among the newest `scanRows` of `types`, oldest first (a thread scans). */
+  latestEvents(types: readonly string[], scanRows: number): Promise<PortierEvent[]>;
+  /** Throws when the database does not answer (the systemd watchdog pings only while it does). */
+  ping(): void;
   close(): void;
 }
 
@@ -47,6 +58,12 @@ export function openStore(opts: {
     devices: new DeviceRegistry(db),
     meta,
     clock,
+    backlog: (source) => new OutboxQuery(db, source),
+    transaction: (fn) => db.transaction(fn)(),
+    latestEvents: (types, scanRows) => latestEvents(db, types, scanRows),
+    ping: () => {
+      db.prepare('SELECT 1').get();
+    },
     close() {
       events.close();
       clock.persist();

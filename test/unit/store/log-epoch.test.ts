@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/core/logger.js';
 import { LANE_CODES } from '../../../src/store/event-log.js';
 import { MARK_CHUNK, MARK_FILE } from '../../../src/store/log-epoch.js';
+import { Outbox } from '../../../src/store/outbox.js';
 import { openStore, type Store } from '../../../src/store/store.js';
-import { Outbox } from '../../../src/sync/outbox.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const open = (dir: string, borrow = false): Store =>
