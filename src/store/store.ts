@@ -5,6 +5,8 @@ import type { PortierEvent } from '../core/events.js';
 import { openDatabase } from './database.js';
 import { DeviceRegistry } from './device-registry.js';
 import { EventLog } from './event-log.js';
+import { EventPurge } from './event-purge.js';
+import { EventQuery } from './event-query.js';
 import { latestEvents } from './latest-events.js';
 import { type EpochStart, openLogEpoch, readLogEpoch } from './log-epoch.js';
 import { MetaStore } from './meta.js';
@@ -22,6 +24,10 @@ export interface Store {
   epochStarted?: EpochStart;
   /** The outbox's backlog per lane (from the cloud sync's in-memory counts when given `source`). */
   backlog(source?: BacklogSource): OutboxQuery;
+  /** Reads of the committed log as stored JSON, for the operator surface. */
+  query: EventQuery;
+  /** Deleting old events in batches (retention); `waitForCloud` keeps what the outbox still holds. */
+  purge(waitForCloud: boolean): EventPurge;
   /** Run `fn` in one transaction (nested calls become savepoints); returns what it returns. */
   transaction<T>(fn: () => T): T;
   /** The latest event of each (device, type) among the newest `scanRows` of `types`, oldest first (a thread scans). */
@@ -59,6 +65,8 @@ export function openStore(opts: {
     meta,
     clock,
     backlog: (source) => new OutboxQuery(db, source),
+    purge: (waitForCloud) => new EventPurge(db, waitForCloud),
+    query: new EventQuery(db),
     transaction: (fn) => db.transaction(fn)(),
     latestEvents: (types, scanRows) => latestEvents(db, types, scanRows),
     ping: () => {

@@ -47,7 +47,9 @@ export async function startBench(): Promise<BenchRow[]> {
       empty.push(await startToReady(emptyDb, cloud.url));
       backlog.push(await startToReady(backlogDb, cloud.url));
     }
-    process.stdout.write(`  start to READY, ms: empty ${empty.map(Math.round).join(' ')}; backlog ${backlog.map(Math.round).join(' ')}\n`);
+    process.stdout.write(
+      `  start to READY, ms: empty ${empty.map(Math.round).join(' ')}; backlog ${backlog.map(Math.round).join(' ')}\n`,
+    );
     const e = median(empty);
     const b = median(backlog);
     return [
