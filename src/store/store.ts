@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { Clock, type ClockOptions } from '../core/clock.js';
 import { openDatabase } from './database.js';
 import { DeviceRegistry } from './device-registry.js';
+import { DiskGuard, type DiskSettings, makeRoomToOpen } from './disk-guard.js';
 import { EventLog } from './event-log.js';
 import { MetaStore } from './meta.js';
 
@@ -13,6 +14,8 @@ export interface Store {
   devices: DeviceRegistry;
   meta: MetaStore;
   clock: Clock;
+  /** The disk guard (the daemon): free space, reserve, what is kept off a full disk. */
+  disk?: DiskGuard;
   quarantinedTo?: string;
   close(): void;
 }
@@ -24,12 +27,16 @@ export function openStore(opts: {
   clock?: ClockOptions;
   /** Group commits on a writer thread (the daemon); one-shot commands write inline. */
   writerThread?: boolean;
+  /** Watch the disk and keep a reserve (the daemon); one-shot commands do not. */
+  disk?: DiskSettings;
 }): Store {
+  if (opts.disk) makeRoomToOpen(opts.stateDir, opts.log);
   const { db, quarantinedTo } = openDatabase(opts.stateDir, opts.log);
   const meta = new MetaStore(db);
   const clock = new Clock(meta, opts.clock);
   const events = new EventLog(db, opts.gatewayId, clock);
   if (opts.writerThread) events.useWriterThread();
+  const disk = opts.disk && guardDisk(db, events, { ...opts, disk: opts.disk });
   const store: Store = {
     db,
     events,
@@ -37,11 +44,30 @@ export function openStore(opts: {
     meta,
     clock,
     close() {
+      disk?.stop();
       events.close();
-      clock.persist();
+      if (disk) disk.attempt('time floor', () => clock.persist());
+      else clock.persist();
       db.close();
     },
   };
   if (quarantinedTo) store.quarantinedTo = quarantinedTo;
+  if (disk) store.disk = disk;
   return store;
+}
+
+/** The disk guard wired to the log: alarms as critical events, held state recorded when the disk is no longer full. */
+function guardDisk(
+  db: Database,
+  events: EventLog,
+  opts: { stateDir: string; gatewayId: string; log: Logger; disk: DiskSettings },
+): DiskGuard {
+  const guard = new DiskGuard(db, { stateDir: opts.stateDir, settings: opts.disk, log: opts.log });
+  events.useDiskGuard(guard);
+  guard.setAlarmSink((data) => events.recordNow({ dev: opts.gatewayId, type: 'alarm', data }));
+  guard.onChange((_state, prev) => {
+    if (prev === 'full') for (const h of guard.takeHeld()) events.record(h.input, h.opts);
+  });
+  guard.start();
+  return guard;
 }

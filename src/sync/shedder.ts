@@ -20,6 +20,12 @@ export interface DiskBudgetOptions {
   takenUpTo?: (lane: number) => number;
   /** Wall clock in ms (for retention and report ages). */
   now?: () => number;
+  /**
+   * bytes the file system may still give the database before its free-space floor (negative when below it): the
+   * disk guard's `headroom`. The budget in force is the smaller of `budgetBytes` and the pages in use plus this, so
+   * a small or shared disk is shed by the same policy before it fills.
+   */
+  headroom?: () => number;
 }
 
 /** What one enforcement pass did. */
@@ -97,7 +103,14 @@ export class DiskBudget {
   }
 
   overBudget(): boolean {
-    return this.usedBytes() > this.opts.budgetBytes;
+    const used = this.usedBytes();
+    return used > this.limit(used);
+  }
+
+  /** bytes the database may use now: the configured budget, or less when the disk itself is short of room. */
+  limit(used = this.usedBytes()): number {
+    const room = this.opts.headroom?.();
+    return room === undefined ? this.opts.budgetBytes : Math.min(this.opts.budgetBytes, Math.max(0, used + room));
   }
 
   /** Called for every shed step with the lane name, the policy and how many events it shed. */
@@ -127,8 +140,9 @@ export class DiskBudget {
   private async pass(): Promise<EnforceResult> {
     const usedBefore = this.usedBytes();
     const result: EnforceResult = { usedBefore, usedAfter: usedBefore, pruned: 0, shed: {}, overBudget: false };
-    if (usedBefore <= this.opts.budgetBytes) return result;
-    const target = Math.floor(this.opts.budgetBytes * LOW_WATER);
+    const budget = this.limit(usedBefore);
+    if (usedBefore <= budget) return result;
+    const target = Math.floor(budget * LOW_WATER);
     const under = () => this.usedBytes() <= target;
 
     result.pruned = await this.pruneAcked(under);
@@ -140,10 +154,10 @@ export class DiskBudget {
     if (!under()) this.count(result, 'coalesced', await this.coalesceState(under));
     this.giveBack();
     result.usedAfter = this.usedBytes();
-    result.overBudget = result.usedAfter > this.opts.budgetBytes;
+    result.overBudget = result.usedAfter > budget;
     if (result.overBudget) {
       this.opts.log.error(
-        { usedBytes: result.usedAfter, budgetBytes: this.opts.budgetBytes },
+        { usedBytes: result.usedAfter, budgetBytes: budget },
         'disk budget exceeded by events that are never shed (critical); keeping them',
       );
     }
