@@ -9,8 +9,8 @@ import { SimGpioDevice } from '../../src/transports/gpio/sim.js';
 import { eventually, type LogLine, PortierProcess } from '../helpers/daemon.js';
 import { makeIssuer, pt1Pass } from '../helpers/issuer.js';
 import { type Broker, freePort, startMosquitto } from '../helpers/mosquitto.js';
-import { fillDisk, mountSmallDisk, type SmallDisk } from '../helpers/tmpfs.js';
 import { tempDir } from '../helpers/tmp.js';
+import { fillDisk, mountSmallDisk, type SmallDisk } from '../helpers/tmpfs.js';
 import { portierJson } from '../integration/access/cli.js';
 
 /**
@@ -210,7 +210,10 @@ devices:
 
     // Space comes back: the gateway recovers by itself.
     unlinkSync(filler);
-    await d.waitFor((l) => l.msg === 'disk no longer full; space still low' || l.msg === 'disk space recovered', 15_000);
+    await d.waitFor(
+      (l) => l.msg === 'disk no longer full; space still low' || l.msg === 'disk space recovered',
+      15_000,
+    );
     const cleared = await eventually(
       () => alarms().find((a) => a.alarm === 'disk_full' && a.cleared === true),
       15_000,

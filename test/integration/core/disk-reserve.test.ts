@@ -5,8 +5,8 @@ import { ErrorCode, PortierError } from '../../../src/core/errors.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { RESERVE_FILE } from '../../../src/store/disk-space.js';
 import { openStore, type Store } from '../../../src/store/store.js';
-import { fillDisk, mountSmallDisk, type SmallDisk } from '../../helpers/tmpfs.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { fillDisk, mountSmallDisk, type SmallDisk } from '../../helpers/tmpfs.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -98,7 +98,9 @@ describe.skipIf(!mounted)('the disk reserve (a real tmpfs filled to the last blo
     s.events.flush();
     const bays = s.events.tail(5, { type: 'parking.occupancy' });
     expect(bays.map((e) => e.data.occupied)).toEqual([false]);
-    const alarms = s.events.tail(10, { type: 'alarm' }).map((e) => `${e.data.alarm}${e.data.cleared ? ' cleared' : ''}`);
+    const alarms = s.events
+      .tail(10, { type: 'alarm' })
+      .map((e) => `${e.data.alarm}${e.data.cleared ? ' cleared' : ''}`);
     expect(alarms).toEqual(expect.arrayContaining(['disk_full', 'disk_full cleared', 'disk_low cleared']));
     const totals = s.db.prepare('SELECT lane, policy, count FROM sync_shed ORDER BY lane, policy').all();
     expect(totals).toEqual([
