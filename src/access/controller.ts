@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
+import type { Gateway } from '../app/gateway.js';
 import type { GatewaySignals } from '../core/driver.js';
 import { reasonOf } from '../core/errors.js';
 import type { PortierEvent } from '../core/events.js';
-import type { Gateway } from '../core/gateway.js';
 import type { TimeUnknownPolicy } from './policy.js';
 import { AccessService, type Decision } from './service.js';
 

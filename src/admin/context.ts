@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import type { Gateway } from '../core/gateway.js';
+import type { Gateway } from '../app/gateway.js';
 import type { DeviceRecord } from '../store/device-registry.js';
+import type { OutboxQuery } from '../store/outbox-query.js';
 import type { DeviceStates } from './device-state.js';
 import type { MetricsCollector } from './metrics-collector.js';
-import type { OutboxQuery } from './outbox-query.js';
 import type { PassChecker } from './pass-check.js';
 import type { EventStream } from './sse.js';
 

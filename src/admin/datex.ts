@@ -13,7 +13,7 @@
  * extension; Mobilithek's parking profile, as its feeds show, makes ParkingStatusPublication a payload of its own,
  * which is what this builds.
  */
-import type { Gateway } from '../core/gateway.js';
+import type { Gateway } from '../app/gateway.js';
 
 /** One zone as DATEX II sees it (a parking-zone device's `status`). */
 export interface DatexZone {

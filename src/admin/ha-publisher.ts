@@ -1,6 +1,6 @@
 import { Counter } from 'prom-client';
 import { z } from 'zod';
-import type { Gateway } from '../core/gateway.js';
+import type { Gateway } from '../app/gateway.js';
 import type { Logger } from '../core/logger.js';
 import type { DeviceRecord } from '../store/device-registry.js';
 import { recordOperatorOpen } from './audit.js';

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+import type { Gateway } from '../app/gateway.js';
 import { ErrorCode, PortierError, reasonOf } from '../core/errors.js';
-import type { Gateway } from '../core/gateway.js';
+import type { BacklogSource } from '../store/outbox-query.js';
 import { type HaDiscoveryHandle, startHaDiscovery } from './ha-publisher.js';
-import type { BacklogSource } from './outbox-query.js';
 import { type RetentionHandle, startRetention } from './retention.js';
 import { type AdminServer, startAdmin } from './server.js';
 

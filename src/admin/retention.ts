@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import { Counter } from 'prom-client';
+import type { Gateway } from '../app/gateway.js';
 import { ErrorCode, PortierError } from '../core/errors.js';
-import type { Gateway } from '../core/gateway.js';
 
 export interface RetentionOptions {
   /** days a local event is kept after its timestamp, > 0 (fractions allowed, for tests and short-lived benches) */

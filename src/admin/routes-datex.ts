@@ -1,4 +1,4 @@
-import type { Gateway } from '../core/gateway.js';
+import type { Gateway } from '../app/gateway.js';
 import { ApiError } from './api-errors.js';
 import { datexParkingStatus } from './datex.js';
 import { type AnyRoute, defineRoute } from './route.js';

@@ -3,9 +3,9 @@ import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { passLink } from '../../devices/readers/http-pass-page.js';
 import { PassOfficeStub } from '../../firmware-stubs/pass-office.js';
+import type { Gateway } from '../app/gateway.js';
 import { reasonOf } from '../core/errors.js';
 import type { PortierEvent } from '../core/events.js';
-import type { Gateway } from '../core/gateway.js';
 
 /** ms between outbox summaries */
 const OUTBOX_EVERY_MS = 15_000;

@@ -2,15 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { builtinDrivers } from '../../devices/index.js';
 import { createPtyPair } from '../../firmware-stubs/pty-pair.js';
+import { Gateway } from '../app/gateway.js';
 import type { CliIo } from '../cli/command.js';
 import { runUntilSignalled } from '../cli/commands/run.js';
 import { loadConfigFile } from '../config/load.js';
-import { Gateway } from '../core/gateway.js';
 import { createLogger } from '../core/logger.js';
+import { packageRoot } from '../core/package-root.js';
 import { defaultTransports } from '../transports/index.js';
 import { startEmbeddedBroker } from './embedded-broker.js';
 import { narrate } from './narrator.js';
-import { packageRoot } from './package-root.js';
 import { startDemoStubs } from './stubs.js';
 
 /**

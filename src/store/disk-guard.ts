@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { reasonOf } from '../core/errors.js';
 import { type EventInput, type Lane, laneOf } from '../core/events.js';
 import { createReserve, freeBytesAt, isDiskFull, releaseReserve, reserveSize } from './disk-space.js';
-import type { AppendOptions } from './event-log.js';
+import type { AppendOptions, SpaceGuard } from './event-log.js';
 
 /** How much room the state directory's file system has. */
 export type DiskState = 'ok' | 'low' | 'full';
@@ -73,7 +73,7 @@ export function makeRoomToOpen(stateDir: string, log: Logger): void {
  * - back to **ok**: the reserve is written again, held state is recorded, and both alarms are recorded `cleared`.
  * Counts go to `sync_shed` (the same totals as the disk budget's) once there is room to write them.
  */
-export class DiskGuard {
+export class DiskGuard implements SpaceGuard {
   private current: DiskState = 'ok';
   private free = Number.POSITIVE_INFINITY;
   private reserve = 0;

@@ -4,7 +4,6 @@ import type { Clock } from '../core/clock.js';
 import { ErrorCode, PortierError } from '../core/errors.js';
 import type { EventInput, Lane, PortierEvent } from '../core/events.js';
 import { laneOf } from '../core/events.js';
-import type { DiskGuard } from './disk-guard.js';
 import { isDiskFull } from './disk-space.js';
 import { EventWriter, INSERT_EVENT_SQL, INSERT_OUTBOX_SQL, type WriterReply, type WriterRow } from './event-writer.js';
 
@@ -37,6 +36,16 @@ export interface AppendOptions {
   lane?: Lane;
   /** Keep the event out of the outbox (local-only records). */
   localOnly?: boolean;
+}
+
+/** What the event log needs of the disk guard (src/store/disk-guard.ts implements it). */
+export interface SpaceGuard {
+  /** False when a non-critical event is to be kept off the disk now (the guard counted or held it). */
+  admit(input: EventInput, opts: AppendOptions, lane: Lane): boolean;
+  /** A commit failed on a full disk: make room (the reserve only for what must be written). */
+  relieve(cause: unknown, forCritical: boolean): void;
+  /** Non-critical events that could not be written even then. */
+  lost(events: ReadonlyArray<{ input: EventInput; opts: AppendOptions }>): void;
 }
 
 /** Rows read per query by `since` */
@@ -74,7 +83,7 @@ export class EventLog {
   /** Batches the writer thread gave back and this thread wrote instead (a lock held by this thread, or a fault). */
   givenBack = 0;
   /** Watches the disk (the daemon): keeps non-critical events off a full disk, makes room for critical ones. */
-  private guard: DiskGuard | undefined;
+  private guard: SpaceGuard | undefined;
   /** Written inside a caller's transaction (`appendWithin`), announced when the caller says it committed. */
   private within: Array<{ events: PortierEvent[]; appended: OutboxAppend[] }> = [];
 
@@ -126,7 +135,7 @@ export class EventLog {
   }
 
   /** Let `guard` keep events off a full disk and make room when a commit finds none (see disk-guard.ts). */
-  useDiskGuard(guard: DiskGuard): void {
+  useDiskGuard(guard: SpaceGuard): void {
     this.guard = guard;
   }
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { Gateway } from '../app/gateway.js';
 import { reasonOf } from '../core/errors.js';
-import type { Gateway } from '../core/gateway.js';
 
 /**
  * The gateway's request/response API on the local broker (as Zigbee2MQTT's bridge API):

@@ -5,7 +5,7 @@ import { builtinDrivers } from '../../../devices/index.js';
 import { loadConfigFile } from '../../config/load.js';
 import { ErrorCode, PortierError } from '../../core/errors.js';
 import { DB_FILE } from '../../store/database.js';
-import { type LaneStatus, readOutboxStatus } from '../../sync/status.js';
+import { type LaneStatus, readOutboxStatus } from '../../store/outbox-status.js';
 import { type Command, output, str } from '../command.js';
 
 /** Where the database is: --state-dir, then PORTIER_STATE_DIR, then the config's gateway.state_dir. */

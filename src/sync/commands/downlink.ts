@@ -4,10 +4,10 @@ import type { Logger } from 'pino';
 import { formatIssues } from '../../config/format-issues.js';
 import type { Clock } from '../../core/clock.js';
 import { isPortierError, reasonOf } from '../../core/errors.js';
+import { CommandJournal } from '../../store/command-journal.js';
 import type { EventLog } from '../../store/event-log.js';
 import type { CloudTopics } from '../topics.js';
 import type { CommandHandlers, CommandResult } from './handlers.js';
-import { CommandJournal } from './journal.js';
 import {
   COMMAND_SCHEMAS,
   type CommandArgs,

@@ -1,6 +1,6 @@
 import { formatIssues } from '../config/format-issues.js';
 import { deviceIdSchema } from '../config/schema.js';
-import { ErrorCode, PortierError } from './errors.js';
+import { ErrorCode, PortierError } from '../core/errors.js';
 import type { Gateway } from './gateway.js';
 
 /** A device as an operator gives it: id, driver, optional name, and the driver's own settings. */

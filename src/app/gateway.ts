@@ -1,20 +1,20 @@
 import type { Logger } from 'pino';
 import { AccessController } from '../access/controller.js';
 import type { DeviceEntry, GatewayConfig } from '../config/schema.js';
+import { EventBus } from '../core/bus.js';
+import type { GatewaySignals } from '../core/driver.js';
+import type { DriverRegistry } from '../core/driver-registry.js';
+import { ErrorCode, PortierError } from '../core/errors.js';
+import type { CoapLink, GpioBackend, MqttLink, SerialLink, SerialOptions } from '../core/links.js';
+import { Metrics } from '../core/metrics.js';
 import { watchDisk } from '../store/disk-metrics.js';
 import type { Store } from '../store/store.js';
 import { openStore } from '../store/store.js';
 import { BridgeApi } from '../sync/bridge-api.js';
-import { GatewayCommandHandlers } from '../sync/gateway-commands.js';
 import { LOCAL_LINK_MAX_INFLIGHT, LocalPublisher } from '../sync/local.js';
 import { CloudSync } from '../sync/service.js';
-import type { CoapLink, GpioBackend, MqttLink, SerialLink, SerialOptions } from '../transports/types.js';
-import { EventBus } from './bus.js';
 import { DeviceHost } from './device-host.js';
-import type { GatewaySignals } from './driver.js';
-import type { DriverRegistry } from './driver-registry.js';
-import { ErrorCode, PortierError } from './errors.js';
-import { Metrics } from './metrics.js';
+import { GatewayCommandHandlers } from './gateway-commands.js';
 import { Provisioning } from './provisioning.js';
 
 /** Constructors of the real links; tests and the demo may pass their own. */

@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { Lane } from '../core/events.js';
-import { LANES_BY_CODE } from '../store/event-log.js';
 import { usedBytes } from './disk.js';
+import { LANES_BY_CODE } from './event-log.js';
 
 /** Cumulative shed counts by lane name and policy (downsampled, dropped, coalesced). */
 export type ShedTotals = Record<string, Record<string, number>>;

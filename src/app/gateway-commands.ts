@@ -1,10 +1,10 @@
 import { stringify } from 'yaml';
 import { ConfigError, parseConfigText } from '../config/load.js';
 import { ErrorCode, PortierError } from '../core/errors.js';
-import type { Gateway } from '../core/gateway.js';
-import type { DeviceRequest } from '../core/provisioning.js';
-import type { CommandHandlers, CommandResult } from './commands/handlers.js';
-import type { DeviceSpec, PublicJwks, RevocationEntry, RevocationList } from './commands/schema.js';
+import type { CommandHandlers, CommandResult } from '../sync/commands/handlers.js';
+import type { DeviceSpec, PublicJwks, RevocationEntry, RevocationList } from '../sync/commands/schema.js';
+import type { Gateway } from './gateway.js';
+import type { DeviceRequest } from './provisioning.js';
 
 /** ms a device set applied by `set-config` has to come up before it is rolled back */
 const HEALTH_WAIT_MS = 5000;
