@@ -44,6 +44,9 @@ const OPEN_NEED_BYTES = 1024 * 1024;
 const FULL_SHARE = 1 / 8;
 const LEAVE_FULL_SHARE = 1 / 2;
 
+/** pages; the WAL is checkpointed this often while the disk is full */
+const FULL_AUTOCHECKPOINT = 16;
+
 const LANE_CODE: Record<Lane, number> = { critical: 0, state: 1, telemetry: 2 };
 const RANK: Record<DiskState, number> = { ok: 0, low: 1, full: 2 };
 
@@ -88,6 +91,8 @@ export class DiskGuard implements SpaceGuard {
   private readonly changeListeners: Array<(state: DiskState, prev: DiskState) => void> = [];
   private readonly shedListeners: Array<(lane: Lane, policy: DiskShedPolicy, count: number) => void> = [];
   private readonly addShed: Statement<[number, string, number]>;
+  /** The connection's own autocheckpoint interval (pages), restored when the disk is no longer full. */
+  private normalAutocheckpoint: number | undefined;
   /** Times the reserve file was given back to make room for a commit. */
   releases = 0;
 
@@ -164,26 +169,15 @@ export class DiskGuard implements SpaceGuard {
   }
 
   /**
-   * A commit failed because the disk is full: stop writing anything but critical events and checkpoint the WAL (so
-   * it is reused instead of grown); for a commit that must succeed (`forCritical`), also give the reserve file back,
-   * so that its retry finds room.
+   * A commit failed because the disk is full: stop writing anything but critical events, and for a commit that must
+   * succeed (`forCritical`) give the reserve file back; then empty the WAL into the database and cut it to nothing
+   * (its blocks go back to the file system), so that a retry of the commit finds room.
    */
   relieve(cause: unknown, forCritical: boolean): void {
-    const { stateDir, log } = this.opts;
     this.measure();
     this.move('full', reasonOf(cause));
-    this.checkpoint();
-    if (!forCritical) return;
-    try {
-      const freed = releaseReserve(stateDir);
-      if (freed > 0) {
-        this.releases++;
-        this.reserve = 0;
-        log.error({ freedBytes: freed }, 'disk full: reserve released so that the commit can be retried');
-      }
-    } catch (err) {
-      log.error({ err: reasonOf(err) }, 'could not release the disk reserve');
-    }
+    if (forCritical) this.releaseReserve('a commit that must succeed');
+    this.truncateWal();
   }
 
   /** Run a write that must not stop the gateway on a full disk: relieve and retry once, then give up with a log. */
@@ -226,7 +220,8 @@ export class DiskGuard implements SpaceGuard {
         }
       }
       this.move(this.stateFor(this.free));
-      if (this.current !== 'ok') this.checkpoint();
+      if (this.current === 'full') this.reclaimWal();
+      else if (this.current === 'low') this.checkpoint();
       if (this.current !== 'full') this.saveCounts();
       this.recordAlarms();
     } catch (err) {
@@ -257,6 +252,7 @@ export class DiskGuard implements SpaceGuard {
     const prev = this.current;
     if (prev === next) return;
     this.current = next;
+    if (next === 'full' || prev === 'full') this.checkpointEvery(next === 'full' ? FULL_AUTOCHECKPOINT : undefined);
     const { log } = this.opts;
     const facts = { ...this.status(), state_dir: this.opts.stateDir };
     const { state: _state, ...alarmFacts } = facts;
@@ -308,12 +304,69 @@ export class DiskGuard implements SpaceGuard {
     }
   }
 
+  /**
+   * While full, checkpoint after every few pages written on this connection (the shedding and the critical commits
+   * run here): a WAL that is emptied often is reused from its start instead of growing into space the disk lacks.
+   */
+  private checkpointEvery(pages: number | undefined): void {
+    try {
+      if (pages === undefined) {
+        if (this.normalAutocheckpoint !== undefined)
+          this.db.pragma(`wal_autocheckpoint = ${this.normalAutocheckpoint}`);
+        return;
+      }
+      this.normalAutocheckpoint ??= this.db.pragma('wal_autocheckpoint', { simple: true }) as number;
+      this.db.pragma(`wal_autocheckpoint = ${pages}`);
+    } catch (err) {
+      this.opts.log.warn({ err: reasonOf(err) }, 'could not change the WAL checkpoint interval');
+    }
+  }
+
   /** Copy the WAL into the database when nothing holds it, so the next writes reuse the WAL instead of growing it. */
   private checkpoint(): void {
     try {
       this.db.pragma('wal_checkpoint(PASSIVE)');
     } catch {
       // A checkpoint that cannot run now runs at the next check.
+    }
+  }
+
+  /**
+   * On a full disk: the WAL holds blocks the disk needs, and cannot be reused while its pages wait to be copied into
+   * a database file that has no room to grow (even deleting rows to shed needs WAL space: a deadlock). Empty and cut
+   * it; if that fails for want of room, give the reserve back to break the deadlock (it is written again later).
+   */
+  private reclaimWal(): void {
+    if (!this.truncateWal()) {
+      this.releaseReserve('the WAL to be emptied');
+      this.truncateWal();
+    }
+  }
+
+  /** `wal_checkpoint(TRUNCATE)` without waiting for other connections; true when the WAL was emptied and cut. */
+  private truncateWal(): boolean {
+    const wait = this.db.pragma('busy_timeout', { simple: true }) as number;
+    try {
+      this.db.pragma('busy_timeout = 0');
+      const rows = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+      return rows[0]?.busy === 0;
+    } catch {
+      return false;
+    } finally {
+      this.db.pragma(`busy_timeout = ${wait}`);
+    }
+  }
+
+  private releaseReserve(forWhat: string): void {
+    try {
+      const freed = releaseReserve(this.opts.stateDir);
+      if (freed > 0) {
+        this.releases++;
+        this.reserve = 0;
+        this.opts.log.error({ freedBytes: freed }, `disk full: reserve released for ${forWhat}`);
+      }
+    } catch (err) {
+      this.opts.log.error({ err: reasonOf(err) }, 'could not release the disk reserve');
     }
   }
 

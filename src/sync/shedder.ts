@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { freeBytes, releaseFreePages, usedBytes } from '../store/disk.js';
+import { isDiskFull } from '../store/disk-space.js';
 import { LANE_CODES } from '../store/event-log.js';
 import type { Outbox } from '../store/outbox.js';
 import { readShedTotals, type ShedTotals } from '../store/outbox-status.js';
@@ -41,6 +42,8 @@ export interface EnforceResult {
 
 /** Rows examined or deleted per step before yielding to the event loop, so a door is never kept waiting. */
 const CHUNK = 5000;
+/** Events shed per transaction (a few hundred KiB of WAL at most) */
+const SHED_TX_ROWS = 256;
 /** Shed down to this share of the budget, so one pass buys room for a while instead of running on every insert. */
 const LOW_WATER = 0.9;
 /** The downsampling interval grows by this factor per pass while still over budget. */
@@ -171,7 +174,16 @@ export class DiskBudget {
   /** Free pages go back to the file system in slices, so the disk really comes back. */
   private giveBack(): void {
     const pageSize = this.db.pragma('page_size', { simple: true }) as number;
-    if (freeBytes(this.db) > 0) releaseFreePages(this.db, freeBytes(this.db) / pageSize);
+    // In slices, so each needs little WAL: on a full disk that is all the room there is. A slice that finds none
+    // stops here; the free pages are reused by SQLite meanwhile and go back at a later pass.
+    try {
+      for (let left = freeBytes(this.db); left > 0; left = freeBytes(this.db)) {
+        releaseFreePages(this.db, Math.min(SHED_TX_ROWS, left / pageSize));
+        if (freeBytes(this.db) >= left) return;
+      }
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+    }
   }
 
   /** Delete acknowledged (or local-only) events, oldest first, until `enough()` or none is left. */
@@ -274,6 +286,15 @@ export class DiskBudget {
 
   /** Delete shed events (outbox row and event row) and count them, in one transaction. */
   private shed(lane: number, policy: ShedPolicy, victims: readonly Candidate[]): number {
+    let count = 0;
+    // Small transactions: each needs WAL room for the pages it touches, and on a nearly full disk that is all there
+    // is (the WAL is reused after each checkpoint instead of growing by a whole chunk's pages).
+    for (let i = 0; i < victims.length; i += SHED_TX_ROWS)
+      count += this.shedSlice(lane, policy, victims.slice(i, i + SHED_TX_ROWS));
+    return count;
+  }
+
+  private shedSlice(lane: number, policy: ShedPolicy, victims: readonly Candidate[]): number {
     if (victims.length === 0) return 0;
     let count = 0;
     let bytes = 0;
