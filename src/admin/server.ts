@@ -2,7 +2,6 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Gateway } from '../app/gateway.js';
 import { ErrorCode, PortierError } from '../core/errors.js';
 import { packageRoot } from '../core/package-root.js';
 import { type BacklogSource, OutboxQuery } from '../store/outbox-query.js';
@@ -12,6 +11,7 @@ import type { AdminContext } from './context.js';
 import { DeviceStates } from './device-state.js';
 import { MetricsCollector } from './metrics-collector.js';
 import { buildOpenApi } from './openapi.js';
+import type { OperatedGateway } from './operated-gateway.js';
 import { PassChecker } from './pass-check.js';
 import { type AnyRoute, defineRoute, type RouteAuth, registerRoutes } from './route.js';
 import { accessRoutes } from './routes-access.js';
@@ -94,19 +94,19 @@ function readVersion(): string {
  * `{error:{code,message,problems?}}`, counted in `portier_admin_errors_total`, and never stop the gateway.
  * Call after `gateway.start()`; `close()` before `gateway.stop()`.
  */
-export async function startAdmin(gateway: Gateway, opts: AdminOptions): Promise<AdminServer> {
+export async function startAdmin(gateway: OperatedGateway, opts: AdminOptions): Promise<AdminServer> {
   const log = opts.log.child({ component: 'admin' });
   const { host, port } = parseListen(opts.listen);
   let token = loadOrCreateAdminToken(opts.stateDir, log).token;
-  const outbox = new OutboxQuery(gateway.store.db, opts.backlog);
+  const outbox = gateway.store.backlog(opts.backlog);
   const ctx: AdminContext = {
     gateway,
     log,
-    states: new DeviceStates(gateway.store.db, gateway.bus),
+    states: new DeviceStates(gateway.store.query, gateway.bus),
     outbox,
     passes: new PassChecker(gateway.access.service),
     metrics: new MetricsCollector(gateway, outbox),
-    stream: new EventStream(gateway.store.db, gateway.bus, log),
+    stream: new EventStream(gateway.store.query, gateway.bus, log),
     version: readVersion(),
     startedAt: Date.now(),
   };

@@ -1,24 +1,15 @@
-import type { Database } from 'better-sqlite3';
-import type { Lane } from '../core/events.js';
+import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { usedBytes } from './disk.js';
 import { LANES_BY_CODE } from './event-log.js';
+import { type LaneBacklog, type OutboxBacklog, OutboxQuery } from './outbox-query.js';
 
 /** Cumulative shed counts by lane name and policy (downsampled, dropped, coalesced). */
 export type ShedTotals = Record<string, Record<string, number>>;
 
 /** One lane of `portier outbox status`. */
-export interface LaneStatus {
-  /** events waiting for the cloud's acknowledgement */
-  count: number;
-  /** s since the oldest waiting event (by its timestamp), null when none waits */
-  oldest_age_s: number | null;
-  /** UTF-8 bytes of the waiting events' JSON */
-  bytes: number;
-}
+export type LaneStatus = LaneBacklog;
 
-export interface OutboxStatus {
-  lanes: Record<Lane, LaneStatus>;
-  total: LaneStatus;
+export interface OutboxStatus extends OutboxBacklog {
   /** cumulative events shed under the disk budget, by lane and policy */
   shed: ShedTotals;
   /** bytes of database pages in use */
@@ -26,31 +17,26 @@ export interface OutboxStatus {
 }
 
 /**
- * The outbox read straight from the database (any process, read-only): per lane the count, the oldest event's
- * age and the bytes waiting. Scans the outbox once; meant for the CLI, not for a hot path.
+ * The outbox read straight from the database (any process): per lane the count, the oldest event's age and the
+ * bytes waiting (the admin API's query), the shed counts and the pages in use. Scans the outbox once; meant for
+ * the CLI, not for a hot path.
  */
 export function readOutboxStatus(db: Database, nowMs: number): OutboxStatus {
-  const rows = db
-    .prepare(
-      `SELECT o.lane AS lane, COUNT(*) AS n, COALESCE(SUM(octet_length(e.body)), 0) AS bytes, MIN(o.seq) AS first
-       FROM outbox o JOIN events e ON e.seq = o.seq GROUP BY o.lane`,
-    )
-    .all() as Array<{ lane: number; n: number; bytes: number; first: number }>;
-  const tsOf = db.prepare('SELECT ts FROM events WHERE seq = ?');
-  const lanes = {} as Record<Lane, LaneStatus>;
-  for (const name of LANES_BY_CODE) lanes[name] = { count: 0, oldest_age_s: null, bytes: 0 };
-  const total: LaneStatus = { count: 0, oldest_age_s: null, bytes: 0 };
-  for (const r of rows) {
-    const name = LANES_BY_CODE[r.lane];
-    if (!name) continue;
-    const ts = (tsOf.get(r.first) as { ts: string } | undefined)?.ts;
-    const age = ts ? Math.max(0, Math.round((nowMs - Date.parse(ts)) / 100) / 10) : null;
-    lanes[name] = { count: r.n, oldest_age_s: age, bytes: r.bytes };
-    total.count += r.n;
-    total.bytes += r.bytes;
-    if (age !== null && (total.oldest_age_s === null || age > total.oldest_age_s)) total.oldest_age_s = age;
+  return { ...new OutboxQuery(db).read(nowMs, { bytes: true }), shed: readShedTotals(db), used_bytes: usedBytes(db) };
+}
+
+/**
+ * `readOutboxStatus` of the database file at `path`, opened read-only: a status command must never migrate,
+ * quarantine or write the daemon's database. Waits up to 5 s for a writer's lock.
+ */
+export function readOutboxStatusAt(path: string, nowMs: number): OutboxStatus {
+  const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 5000');
+    return readOutboxStatus(db, nowMs);
+  } finally {
+    db.close();
   }
-  return { lanes, total, shed: readShedTotals(db), used_bytes: usedBytes(db) };
 }
 
 /** Cumulative shed counts from `sync_shed` (empty on a database without it). */
