@@ -1,9 +1,10 @@
-import { existsSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, PortierError } from '../../../src/core/errors.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { RESERVE_FILE } from '../../../src/store/disk-space.js';
+import { MARK_CHUNK, MARK_FILE, SeqMark } from '../../../src/store/log-epoch.js';
 import { openStore, type Store } from '../../../src/store/store.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { fillDisk, mountSmallDisk, type SmallDisk } from '../../helpers/tmpfs.js';
@@ -108,5 +109,21 @@ describe.skipIf(!mounted)('the disk reserve (a real tmpfs filled to the last blo
       { lane: 2, policy: 'disk_full', count: 50 },
     ]);
     expect(existsSync(join(s.db.name, '..', RESERVE_FILE))).toBe(true);
+  });
+
+  it('raises the log mark on a full disk (rewritten in place, no new block), so numbering never stops there', () => {
+    const stateDir = join(root, `mark-${++n}`);
+    mkdirSync(stateDir);
+    const mark = new SeqMark(stateDir, '01JEPOCHTESTFULLDISK00000', 0);
+    mark.reserve(1);
+    const markPath = join(stateDir, MARK_FILE);
+    const filler = join(root, `filler-${n}`);
+    fillDisk(filler);
+    // Without the in-place path this throws ENOSPC: the temporary file finds no block.
+    mark.reserve(MARK_CHUNK + 2);
+    const after = JSON.parse(readFileSync(markPath, 'utf8')) as { mark: number; epoch: string; clean: boolean };
+    expect(after).toEqual({ v: 1, epoch: '01JEPOCHTESTFULLDISK00000', mark: 2 * MARK_CHUNK + 2, clean: false });
+    expect(existsSync(`${markPath}.tmp`)).toBe(false);
+    unlinkSync(filler);
   });
 });
