@@ -55,6 +55,8 @@ export interface EventInput {
 export interface PortierEvent {
   id: string;
   seq: number;
+  /** The log incarnation `seq` counts in: `(gw, epoch, seq)` never names two events (docs/sync.md, Epochs). */
+  epoch: string;
   gw: string;
   dev: string;
   type: EventType;

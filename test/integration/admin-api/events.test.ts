@@ -209,11 +209,14 @@ describe('admin API with the cloud sync running', () => {
     h.gateway.store.events.recordNow({ dev: 'door-1', type: 'alarm', data: { alarm: 'test' } });
     const fromTable = outboxResponse.parse((await h.call('GET', '/api/outbox')).body);
     await h.admin.close(); // one admin API per gateway: its metrics are registered once
+    // The backlog on disk is counted on a thread of its own after the start.
+    const backlog = new Outbox(h.gateway.store.db);
+    await backlog.counted;
     const synced = await startAdmin(h.gateway, {
       listen: '127.0.0.1:0',
       stateDir: h.stateDir,
       log: silentLogger(),
-      backlog: new Outbox(h.gateway.store.db),
+      backlog,
     });
     try {
       const res = await fetch(`${synced.url}/api/outbox`, { headers: { authorization: `Bearer ${synced.token}` } });
