@@ -101,8 +101,16 @@ export const configSchema = z
           .regex(/^[^#+\s]+$/)
           .default('portier'),
         client_id: z.string().optional(),
+        /** The gateway's user on the local broker (a broker that admits no anonymous clients, config/mosquitto/). */
+        username: z.string().min(1).optional(),
+        /** File holding that user's password (mode 0600); read at start. */
+        password_file: z.string().min(1).optional(),
       })
       .strict()
+      .refine((m) => m.password_file === undefined || m.username !== undefined, {
+        message: 'password_file needs a username',
+        path: ['username'],
+      })
       .optional(),
     cloud: cloudSchema.optional(),
     admin: z

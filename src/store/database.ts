@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { ErrorCode, PortierError } from '../core/errors.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
+import { ensurePrivateDir, narrowToOwner, touchPrivateFile } from './private-files.js';
 
 export const DB_FILE = 'portier.db';
 
@@ -19,12 +20,13 @@ export interface OpenResult {
  * started: the gateway must come back after a power cut, and the old file stays for an operator to inspect.
  */
 export function openDatabase(stateDir: string, log: Logger, migrations: readonly Migration[] = MIGRATIONS): OpenResult {
-  mkdirSync(stateDir, { recursive: true });
+  // The database holds PIN secrets and the subject key: the directory is 0700 and the files 0600 whatever the umask.
+  ensurePrivateDir(stateDir, log);
   const path = join(stateDir, DB_FILE);
   let quarantinedTo: string | undefined;
   let db: Database | undefined;
   try {
-    db = open(path);
+    db = open(path, log);
     const problem = integrityProblem(db);
     if (problem) throw new PortierError(ErrorCode.StoreCorrupt, `integrity check failed: ${problem}`);
   } catch (err) {
@@ -35,15 +37,22 @@ export function openDatabase(stateDir: string, log: Logger, migrations: readonly
       { err, quarantinedTo },
       'DATABASE FAILED ITS INTEGRITY CHECK: moved aside and kept; starting on a fresh database',
     );
-    db = open(path);
+    db = open(path, log);
   }
   migrate(db, migrations);
   return quarantinedTo ? { db, quarantinedTo } : { db };
 }
 
-function open(path: string): Database {
+/**
+ * Open (or create) the database. A new file is created 0600 before SQLite opens it: SQLite gives the WAL and SHM
+ * files it creates the database file's mode, so they are 0600 too. Files an older version left open are narrowed.
+ */
+function open(path: string, log: Logger): Database {
+  touchPrivateFile(path);
+  narrowToOwner(path, log);
   const db = new BetterSqlite3(path);
   db.pragma('journal_mode = WAL');
+  for (const suffix of ['-wal', '-shm']) narrowToOwner(path + suffix, log);
   // NORMAL in WAL survives a process crash (kill -9); access commits switch to FULL for power loss.
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = OFF');

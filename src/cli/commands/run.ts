@@ -30,9 +30,15 @@ export const runCommand: Command = {
 
 /**
  * Start the gateway and keep it running until SIGTERM/SIGINT, then stop it within STOP_GRACE_MS: drivers first,
- * then the log flush, then the database. Resolves once stopped; the caller's exit code is then 0.
+ * then the log flush, then the database, then `afterStop` (what the caller started around the gateway: the demo's
+ * broker, stubs and socat processes). close-with-grace exits the process once this is done, so whatever must be
+ * stopped has to be stopped here, not after this resolves.
  */
-export async function runUntilSignalled(gateway: Gateway, log: ReturnType<typeof createLogger>): Promise<void> {
+export async function runUntilSignalled(
+  gateway: Gateway,
+  log: ReturnType<typeof createLogger>,
+  afterStop?: () => Promise<void>,
+): Promise<void> {
   const sd = createSdNotifier({ log });
   await gateway.start();
   const { admin, privacy } = gateway.config;
@@ -57,6 +63,7 @@ export async function runUntilSignalled(gateway: Gateway, log: ReturnType<typeof
         sd.stopping();
         watchdog.stop();
         await gateway.stop();
+        await afterStop?.();
         sd.close();
         resolve();
       },
