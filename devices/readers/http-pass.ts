@@ -33,6 +33,15 @@ export const httpPassConfig = z
   })
   .strict();
 
+/** ms a client may take to send its request headers */
+export const HEADERS_TIMEOUT_MS = 5_000;
+/** ms a client may take to send its whole request, body included */
+export const REQUEST_TIMEOUT_MS = 10_000;
+/** ms an idle kept-alive connection stays open */
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** ms between Node's checks of the two timeouts above: they hold to within this */
+const TIMEOUT_CHECK_MS = 500;
+
 /** Requests waiting for their decision at most; more are turned away with 503 rather than queued without end. */
 const MAX_WAITING = 16;
 const PRINTABLE = /^[\x20-\x7e]+$/;
@@ -123,10 +132,11 @@ export const httpPassReader = defineDriver({
       return p;
     };
 
-    const readBody = (req: IncomingMessage): Promise<string | undefined> =>
+    /** The body as text; `too_large` past max_body_bytes; `aborted` when the client went or timed out first. */
+    const readBody = (req: IncomingMessage): Promise<string | 'too_large' | 'aborted'> =>
       new Promise((resolve) => {
         const declared = Number(req.headers['content-length'] ?? '0');
-        if (declared > cfg.max_body_bytes) return resolve(undefined);
+        if (declared > cfg.max_body_bytes) return resolve('too_large');
         const chunks: Buffer[] = [];
         let size = 0;
         req.on('data', (c: Buffer) => {
@@ -134,11 +144,11 @@ export const httpPassReader = defineDriver({
           if (size > cfg.max_body_bytes) {
             req.removeAllListeners('data');
             req.pause();
-            resolve(undefined);
+            resolve('too_large');
           } else chunks.push(c);
         });
         req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-        req.on('error', () => resolve(undefined));
+        req.on('error', () => resolve('aborted'));
       });
 
     const open = async (req: IncomingMessage, res: ServerResponse, lock: string): Promise<void> => {
@@ -168,7 +178,12 @@ export const httpPassReader = defineDriver({
         return;
       }
       const body = await readBody(req);
-      if (body === undefined) {
+      if (body === 'aborted') {
+        // The server's request timeout (or the client) ended the connection while the body trickled in.
+        ctx.reject('body_incomplete', { client });
+        return;
+      }
+      if (body === 'too_large') {
         ctx.reject('body_too_large', { client, max: cfg.max_body_bytes });
         res.once('finish', () => req.socket.destroy());
         answer({ status: 413, granted: false, reason: 'body_too_large' }, { connection: 'close' });
@@ -213,17 +228,24 @@ export const httpPassReader = defineDriver({
 
     return {
       async start() {
-        const s = createServer((req, res) => {
-          handle(req, res).catch((err: unknown) => {
-            ctx.log.error({ err }, 'pass request failed');
-            if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'Error.\n');
-            else res.destroy();
-          });
-        });
-        // Slow or idle clients must not hold sockets: the page is tiny and a pass is a few hundred bytes.
-        s.requestTimeout = 10_000;
-        s.headersTimeout = 5_000;
-        s.keepAliveTimeout = 5_000;
+        // Slow or idle clients must not hold sockets: the page is tiny and a pass is a few hundred bytes. Node checks
+        // these timeouts only every connectionsCheckingInterval (30 s by default, which made both 30 s in practice);
+        // it can be set only here, at creation.
+        const s = createServer(
+          {
+            headersTimeout: HEADERS_TIMEOUT_MS,
+            requestTimeout: REQUEST_TIMEOUT_MS,
+            keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+            connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+          },
+          (req, res) => {
+            handle(req, res).catch((err: unknown) => {
+              ctx.log.error({ err }, 'pass request failed');
+              if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'Error.\n');
+              else res.destroy();
+            });
+          },
+        );
         s.maxHeadersCount = 50;
         await new Promise<void>((resolve, reject) => {
           s.once('error', reject);
