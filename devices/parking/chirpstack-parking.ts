@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { type DeviceDriver, type DriverContext, type DriverDefinition, defineDriver } from '../../src/core/driver.js';
 import { reasonOf } from '../../src/core/errors.js';
+import { isBenignDecode, reasonOfDecode } from '../codec-kit.js';
 import { getCodec } from '../codecs.js';
 import type { LoraUplink } from './codecs/chirpstack.js';
-import { isBenignDecode, reasonOfDecode } from './codecs/codec-kit.js';
 import { type LoraServer, loraRouter } from './lorawan-router.js';
 import { bayTracker, type OccupancyConfig, occupancySettings } from './occupancy/settings.js';
 

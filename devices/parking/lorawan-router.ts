@@ -8,9 +8,9 @@
  */
 import type { Logger } from 'pino';
 import { ErrorCode, PortierError, reasonOf } from '../../src/core/errors.js';
-import type { MqttLink } from '../../src/transports/types.js';
+import type { MqttLink } from '../../src/core/links.js';
+import { reasonOfDecode } from '../codec-kit.js';
 import { type LoraUplink, parseChirpstackUplink, parseTtsUplink } from './codecs/chirpstack.js';
-import { reasonOfDecode } from './codecs/codec-kit.js';
 
 export type LoraServer = 'chirpstack' | 'tts';
 

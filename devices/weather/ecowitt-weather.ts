@@ -8,7 +8,7 @@ import {
   type HttpListenerLink,
   type HttpUpload,
 } from '../../src/transports/http.js';
-import { isBenignDecode, reasonOfDecode } from '../parking/codecs/codec-kit.js';
+import { isBenignDecode, reasonOfDecode } from '../codec-kit.js';
 import { WeatherOutput, weatherSettings } from './aggregation/weather-output.js';
 import { decodeEcowitt, parseEcowittForm } from './codecs/ecowitt.js';
 import { portSetting } from './port-setting.js';

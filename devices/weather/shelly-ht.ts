@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
 import { reasonOf } from '../../src/core/errors.js';
-import { isBenignDecode, reasonOfDecode } from '../parking/codecs/codec-kit.js';
+import { isBenignDecode, reasonOfDecode } from '../codec-kit.js';
 import { WeatherOutput, weatherSettings } from './aggregation/weather-output.js';
 import { decodeShellyCoiot } from './codecs/shelly-coiot.js';
 import { COIOT_PORT, type CoiotStatus, listenCoiot } from './coiot/coiot-listener.js';

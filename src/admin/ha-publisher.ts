@@ -1,6 +1,5 @@
 import { Counter } from 'prom-client';
 import { z } from 'zod';
-import type { Gateway } from '../core/gateway.js';
 import type { Logger } from '../core/logger.js';
 import type { DeviceRecord } from '../store/device-registry.js';
 import { recordOperatorOpen } from './audit.js';
@@ -14,6 +13,7 @@ import {
   LOCK_PAYLOADS,
   zoneDiscovery,
 } from './ha-discovery.js';
+import type { OperatedGateway } from './operated-gateway.js';
 
 export interface HaDiscoveryOptions {
   /** Home Assistant's discovery prefix, default `homeassistant`. */
@@ -44,7 +44,7 @@ const MQTT_ACTOR = 'mqtt';
  * LOCK, UNLOCK or OPEN, each opening audited before the strike moves; any other lock refuses (and counts) what
  * arrives there. Without `local_mqtt` configured this does nothing.
  */
-export function startHaDiscovery(gateway: Gateway, opts: HaDiscoveryOptions = {}): HaDiscoveryHandle {
+export function startHaDiscovery(gateway: OperatedGateway, opts: HaDiscoveryOptions = {}): HaDiscoveryHandle {
   const log: Logger = gateway.rootLog.child({ component: 'ha-discovery' });
   const local = gateway.config.local_mqtt;
   if (!local) {
@@ -137,7 +137,8 @@ export function startHaDiscovery(gateway: Gateway, opts: HaDiscoveryOptions = {}
     if (!host) return refuse('no such running device');
     const name = parsed.data === LOCK_PAYLOADS.lock ? 'lock' : 'unlock';
     if (!host.def.commands?.[name]) return refuse(`device has no ${name} command`);
-    if ((host.config as { local_mqtt_control?: unknown }).local_mqtt_control !== true) {
+    // The registry record is what the running device was started from; the setting's default is off.
+    if (gateway.store.devices.get(id)?.config.local_mqtt_control !== true) {
       return refuse('local_mqtt_control is off for this lock');
     }
     try {

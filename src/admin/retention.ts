@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import { Counter } from 'prom-client';
 import { ErrorCode, PortierError } from '../core/errors.js';
-import type { Gateway } from '../core/gateway.js';
+import type { OperatedGateway } from './operated-gateway.js';
 
 export interface RetentionOptions {
   /** days a local event is kept after its timestamp, > 0 (fractions allowed, for tests and short-lived benches) */
@@ -33,7 +33,7 @@ const DAY_MS = 86_400_000;
  * period: timestamps never go backwards (the clock never reports below its persisted floor), so no full scan of
  * a week's log is needed every hour.
  */
-export function startRetention(gateway: Gateway, opts: RetentionOptions): RetentionHandle {
+export function startRetention(gateway: OperatedGateway, opts: RetentionOptions): RetentionHandle {
   if (!(opts.days > 0) || opts.days > 36_500) {
     throw new PortierError(ErrorCode.ConfigInvalid, `retention days: expected a number above 0, got ${opts.days}`);
   }

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ErrorCode, PortierError } from '../core/errors.js';
-import type { Gateway } from '../core/gateway.js';
-import { packageRoot } from '../demo/package-root.js';
+import { packageRoot } from '../core/package-root.js';
+import { type BacklogSource, OutboxQuery } from '../store/outbox-query.js';
 import { ApiError, toHttpError } from './api-errors.js';
 import { ADMIN_TOKEN_FILE, bearerMatches, loadOrCreateAdminToken } from './auth.js';
 import type { AdminContext } from './context.js';
@@ -12,7 +12,7 @@ import { DeviceStates } from './device-state.js';
 import { allowedHosts, hostOf } from './host-check.js';
 import { MetricsCollector } from './metrics-collector.js';
 import { buildOpenApi } from './openapi.js';
-import { type BacklogSource, OutboxQuery } from './outbox-query.js';
+import type { OperatedGateway } from './operated-gateway.js';
 import { PassChecker } from './pass-check.js';
 import { type AnyRoute, defineRoute, type RouteAuth, registerRoutes } from './route.js';
 import { accessRoutes } from './routes-access.js';
@@ -96,7 +96,7 @@ function readVersion(): string {
  * `{error:{code,message,problems?}}`, counted in `portier_admin_errors_total`, and never stop the gateway.
  * Call after `gateway.start()`; `close()` before `gateway.stop()`.
  */
-export async function startAdmin(gateway: Gateway, opts: AdminOptions): Promise<AdminServer> {
+export async function startAdmin(gateway: OperatedGateway, opts: AdminOptions): Promise<AdminServer> {
   const log = opts.log.child({ component: 'admin' });
   const { host, port } = parseListen(opts.listen);
   let token = loadOrCreateAdminToken(opts.stateDir, log).token;

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { CoapLink, GpioBackend, MqttLink, SerialLink, SerialOptions } from '../transports/types.js';
 import type { EventBus } from './bus.js';
 import type { Clock } from './clock.js';
 import type { EventType, Lane, PortierEvent } from './events.js';
+import type { CoapLink, GpioBackend, MqttLink, SerialLink, SerialOptions } from './links.js';
 import type { Metrics } from './metrics.js';
 
 export type DeviceKind = 'lock' | 'reader' | 'parking' | 'weather' | 'sensor';

@@ -1,9 +1,9 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
+import { freeBytes, releaseFreePages, usedBytes } from '../store/disk.js';
 import { LANE_CODES } from '../store/event-log.js';
-import { freeBytes, releaseFreePages, usedBytes } from './disk.js';
-import type { Outbox } from './outbox.js';
-import { readShedTotals, type ShedTotals } from './status.js';
+import type { Outbox } from '../store/outbox.js';
+import { readShedTotals, type ShedTotals } from '../store/outbox-status.js';
 
 /** How an event left the outbox without reaching the cloud. */
 export type ShedPolicy = 'downsampled' | 'dropped' | 'coalesced';

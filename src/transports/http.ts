@@ -1,9 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ErrorCode, PortierError, reasonOf } from '../core/errors.js';
+import type { BackoffSettings, Link } from '../core/links.js';
 import { Backoff, NETWORK_BACKOFF } from './backoff.js';
 import { ReconnectingLink } from './link.js';
-import type { BackoffSettings, Link } from './types.js';
 
 /** One request as a device sent it: the raw body text and the query, never parsed further here. */
 export interface HttpUpload {

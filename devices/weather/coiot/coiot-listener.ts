@@ -11,7 +11,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
 import { ErrorCode, PortierError, reasonOf } from '../../../src/core/errors.js';
-import { CoapOption, decodeCoap, optionValue, readUint, uriPath } from './coap-message.js';
+import { CoapOption, decodeCoap, optionValue, readUint, uriPath } from '../../../src/transports/coap-message.js';
 
 export const COIOT_MULTICAST = '224.0.1.187';
 export const COIOT_PORT = 5683;

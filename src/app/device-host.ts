@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import type { EventBus } from '../core/bus.js';
+import type { DeviceDriver, DriverContext, DriverDefinition, GatewaySignals } from '../core/driver.js';
+import { ErrorCode, PortierError, reasonOf } from '../core/errors.js';
+import type { EventType } from '../core/events.js';
+import type { CoapLink, GpioBackend, MqttLink, SerialLink, SerialOptions } from '../core/links.js';
+import type { Metrics } from '../core/metrics.js';
 import { deviceMemoryKey } from '../store/meta.js';
 import type { Store } from '../store/store.js';
-import type { CoapLink, GpioBackend, MqttLink, SerialLink, SerialOptions } from '../transports/types.js';
-import type { EventBus } from './bus.js';
-import type { DeviceDriver, DriverContext, DriverDefinition, GatewaySignals } from './driver.js';
-import { ErrorCode, PortierError, reasonOf } from './errors.js';
-import type { EventType } from './events.js';
-import type { Metrics } from './metrics.js';
 
 /** How the host reaches the wires; the gateway supplies these (shared links are created once). */
 export interface HostTransports {
