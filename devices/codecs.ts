@@ -49,11 +49,8 @@ export const CODECS: readonly Codec[] = [
   shellyCoiotCodec,
 ];
 
-const BY_NAME = new Map<string, Codec>();
-for (const c of CODECS) {
-  if (BY_NAME.has(c.name)) throw new Error(`duplicate codec name ${c.name}`);
-  BY_NAME.set(c.name, c);
-}
+const BY_NAME: ReadonlyMap<string, Codec> = new Map(CODECS.map((c) => [c.name, c]));
+if (BY_NAME.size !== CODECS.length) throw new Error('two codecs share a name');
 
 /** The names of every codec, for help texts and config schemas. */
 export const CODEC_NAMES: readonly string[] = CODECS.map((c) => c.name);

@@ -113,7 +113,7 @@ function createLoraParking(server: LoraServer, ctx: DriverContext<LoraParkingCon
         onReject: (reason, detail) => ctx.reject(reason, detail),
       };
       if (cfg.device_id !== undefined) route.deviceId = cfg.device_id;
-      remove = loraRouter(ctx.mqtt(), server, ctx.log).add(route);
+      remove = loraRouter(ctx.shared, ctx.mqtt(), server, ctx.log).add(route);
       bay.start();
     },
     stop() {

@@ -1,7 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
 import type { PortierEvent } from '../../src/core/events.js';
+import type { HttpRequest, HttpResponse, HttpServer } from '../../src/core/links.js';
 import { doorPage, messageFor, PAGE_CSP, resultPage } from './http-pass-page.js';
 import { QR_MAX_LINE } from './serial-qr.js';
 import { TokenBuckets } from './token-bucket.js';
@@ -33,22 +33,13 @@ export const httpPassConfig = z
   })
   .strict();
 
-/** ms a client may take to send its request headers */
-export const HEADERS_TIMEOUT_MS = 5_000;
-/** ms a client may take to send its whole request, body included */
-export const REQUEST_TIMEOUT_MS = 10_000;
-/** ms an idle kept-alive connection stays open */
-const KEEP_ALIVE_TIMEOUT_MS = 5_000;
-/** ms between Node's checks of the two timeouts above: they hold to within this */
-const TIMEOUT_CHECK_MS = 500;
-
 /** Requests waiting for their decision at most; more are turned away with 503 rather than queued without end. */
 const MAX_WAITING = 16;
 const PRINTABLE = /^[\x20-\x7e]+$/;
 
 type Reply = { status: number; granted: boolean; reason: string };
 
-function send(res: ServerResponse, status: number, type: string, body: string, extra: Record<string, string> = {}) {
+function send(res: HttpResponse, status: number, type: string, body: string, extra: Record<string, string> = {}) {
   res.writeHead(status, {
     'content-type': type,
     'cache-control': 'no-store',
@@ -104,7 +95,7 @@ export const httpPassReader = defineDriver({
     const cfg = ctx.config;
     const locks = new Set(cfg.locks);
     const buckets = new TokenBuckets(cfg.rate_burst, cfg.rate_per_minute);
-    let server: Server | undefined;
+    let server: HttpServer | undefined;
     let queue: Promise<unknown> = Promise.resolve();
     let waiting = 0;
 
@@ -133,7 +124,7 @@ export const httpPassReader = defineDriver({
     };
 
     /** The body as text; `too_large` past max_body_bytes; `aborted` when the client went or timed out first. */
-    const readBody = (req: IncomingMessage): Promise<string | 'too_large' | 'aborted'> =>
+    const readBody = (req: HttpRequest): Promise<string | 'too_large' | 'aborted'> =>
       new Promise((resolve) => {
         const declared = Number(req.headers['content-length'] ?? '0');
         if (declared > cfg.max_body_bytes) return resolve('too_large');
@@ -151,7 +142,7 @@ export const httpPassReader = defineDriver({
         req.on('error', () => resolve('aborted'));
       });
 
-    const open = async (req: IncomingMessage, res: ServerResponse, lock: string): Promise<void> => {
+    const open = async (req: HttpRequest, res: HttpResponse, lock: string): Promise<void> => {
       const type = String(req.headers['content-type'] ?? '').toLowerCase();
       const html = type.startsWith('application/x-www-form-urlencoded');
       const answer = (r: Reply, extra: Record<string, string> = {}) => {
@@ -198,7 +189,7 @@ export const httpPassReader = defineDriver({
       answer(await decide(lock, pass));
     };
 
-    const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const handle = async (req: HttpRequest, res: HttpResponse): Promise<void> => {
       const url = new URL(req.url ?? '/', 'http://door.invalid');
       const m = /^\/door\/([^/]+)(\/open)?\/?$/.exec(url.pathname);
       let lock: string | undefined;
@@ -228,33 +219,15 @@ export const httpPassReader = defineDriver({
 
     return {
       async start() {
-        // Slow or idle clients must not hold sockets: the page is tiny and a pass is a few hundred bytes. Node checks
-        // these timeouts only every connectionsCheckingInterval (30 s by default, which made both 30 s in practice);
-        // it can be set only here, at creation.
-        const s = createServer(
-          {
-            headersTimeout: HEADERS_TIMEOUT_MS,
-            requestTimeout: REQUEST_TIMEOUT_MS,
-            keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-            connectionsCheckingInterval: TIMEOUT_CHECK_MS,
-          },
-          (req, res) => {
-            handle(req, res).catch((err: unknown) => {
-              ctx.log.error({ err }, 'pass request failed');
-              if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'Error.\n');
-              else res.destroy();
-            });
-          },
-        );
-        s.maxHeadersCount = 50;
-        await new Promise<void>((resolve, reject) => {
-          s.once('error', reject);
-          s.listen(cfg.port, cfg.host, () => {
-            s.off('error', reject);
-            resolve();
+        // The transport cuts off slow or idle clients: the page is tiny and a pass is a few hundred bytes.
+        const s = await ctx.http().serve({ host: cfg.host, port: cfg.port }, (req, res) => {
+          handle(req, res).catch((err: unknown) => {
+            ctx.log.error({ err }, 'pass request failed');
+            if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'Error.\n');
+            else res.destroy();
           });
         });
-        s.on('error', (err) => ctx.health(false, `http: ${err.message}`));
+        s.onError((err) => ctx.health(false, `http: ${err.message}`));
         server = s;
         ctx.log.info({ host: cfg.host, port: cfg.port, locks: cfg.locks }, 'pass endpoint listening');
         ctx.health(true);
@@ -262,9 +235,7 @@ export const httpPassReader = defineDriver({
       async stop() {
         const s = server;
         server = undefined;
-        if (!s) return;
-        s.closeAllConnections();
-        await new Promise<void>((resolve) => s.close(() => resolve()));
+        await s?.close();
       },
     };
   },

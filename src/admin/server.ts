@@ -100,15 +100,15 @@ export async function startAdmin(gateway: OperatedGateway, opts: AdminOptions): 
   const log = opts.log.child({ component: 'admin' });
   const { host, port } = parseListen(opts.listen);
   let token = loadOrCreateAdminToken(opts.stateDir, log).token;
-  const outbox = new OutboxQuery(gateway.store.db, opts.backlog);
+  const outbox = gateway.store.backlog(opts.backlog);
   const ctx: AdminContext = {
     gateway,
     log,
-    states: new DeviceStates(gateway.store.db, gateway.bus),
+    states: new DeviceStates(gateway.store.query, gateway.bus),
     outbox,
     passes: new PassChecker(gateway.access.service),
     metrics: new MetricsCollector(gateway, outbox),
-    stream: new EventStream(gateway.store.db, gateway.bus, log),
+    stream: new EventStream(gateway.store.query, gateway.bus, log),
     version: readVersion(),
     startedAt: Date.now(),
   };

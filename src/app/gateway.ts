@@ -6,13 +6,17 @@ import { EventBus } from '../core/bus.js';
 import type { GatewaySignals } from '../core/driver.js';
 import type { DriverRegistry } from '../core/driver-registry.js';
 import { ErrorCode, PortierError } from '../core/errors.js';
-import type { CoapLink, GpioBackend, MqttLink, SerialLink, SerialOptions } from '../core/links.js';
+import type { CoapLink, GpioBackend, HttpTransport, MqttLink, SerialLink, SerialOptions } from '../core/links.js';
 import { Metrics } from '../core/metrics.js';
+import { SharedObjects } from '../core/shared.js';
 import type { Store } from '../store/store.js';
 import { openStore } from '../store/store.js';
 import { BridgeApi } from '../sync/bridge-api.js';
 import { LOCAL_LINK_MAX_INFLIGHT, LocalPublisher } from '../sync/local.js';
 import { CloudSync } from '../sync/service.js';
+import { createHttpListener } from '../transports/http.js';
+import { serveHttp } from '../transports/http-server.js';
+import { UdpListeners } from '../transports/udp.js';
 import { DeviceHost } from './device-host.js';
 import { GatewayCommandHandlers } from './gateway-commands.js';
 import { Provisioning } from './provisioning.js';
@@ -62,6 +66,9 @@ export class Gateway {
   private mqttLink: MqttLink | undefined;
   private gpioBackend: GpioBackend | undefined;
   private coapLink: CoapLink | undefined;
+  private udpListeners: UdpListeners | undefined;
+  /** What this gateway's devices share by key (a LoRaWAN router per network server). */
+  readonly shared = new SharedObjects();
   private publisher: LocalPublisher | undefined;
   private bridge: BridgeApi | undefined;
   /** The cloud uplink and downlink, when `cloud` is configured. */
@@ -196,6 +203,9 @@ export class Gateway {
         mqtt: () => this.mqtt(),
         gpio: () => this.gpio(),
         coap: () => this.coap(),
+        http: () => this.http(),
+        udp: () => this.udp(),
+        shared: this.shared,
       },
     });
     this.hosts.set(id, host);
@@ -251,6 +261,7 @@ export class Gateway {
     await this.mqttLink?.stop();
     this.gpioBackend?.close();
     this.coapLink?.close();
+    this.udpListeners?.close();
     this.store?.close();
     this.log.info('gateway stopped');
   }
@@ -285,6 +296,18 @@ export class Gateway {
       this.gpioBackend = this.opts.transports.gpio(opts, this.opts.log.child({ component: 'gpio' }));
     }
     return this.gpioBackend;
+  }
+
+  /** HTTP for devices: the transports' listener and server (each device owns what it opens). */
+  http(): HttpTransport {
+    const log = this.opts.log.child({ component: 'http' });
+    return { listen: (opts) => createHttpListener(opts, log), serve: serveHttp };
+  }
+
+  /** The gateway's UDP sockets, shared per port by its devices, created on first use. */
+  udp(): UdpListeners {
+    this.udpListeners ??= new UdpListeners(this.opts.log.child({ component: 'udp' }));
+    return this.udpListeners;
   }
 
   coap(): CoapLink {

@@ -170,7 +170,7 @@ describe('parking sensors on their wires', () => {
   });
 
   it("drops a stranger's ChirpStack uplink before parsing it, counting it only as unrouted", async () => {
-    const router = loraRouter(gateway.mqtt(), 'chirpstack');
+    const router = loraRouter(gateway.shared, gateway.mqtt(), 'chirpstack');
     const before = router.unrouted;
     const stranger = new ChirpstackSensorStub({ brokerUrl: broker.url, devEui: '0000000000000bad' });
     await stranger.start();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDeviceId, readCoiotStatus } from '../../../devices/weather/coiot/coiot-listener.js';
+import { parseDeviceId, readCoiotStatus } from '../../../devices/weather/coiot/coiot-status.js';
 import {
   CoapOption,
   CoapType,
