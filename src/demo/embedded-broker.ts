@@ -34,8 +34,14 @@ export interface EmbeddedBroker {
   close(): Promise<void>;
 }
 
-/** Return code 4 of CONNACK (MQTT 3.1.1 section 3.2.2.3): bad user name or password. */
+/** Return codes of CONNACK (MQTT 3.1.1 section 3.2.2.3): identifier rejected, bad user name or password. */
+const IDENTIFIER_REJECTED = 2;
 const BAD_USERNAME_OR_PASSWORD = 4;
+/**
+ * Client ids the gateway uses (`portier-<gateway id>` unless local_mqtt.client_id says otherwise): a client taking
+ * over the gateway's id would push the gateway off the broker, so only the gateway user may use them.
+ */
+const GATEWAY_CLIENT_PREFIX = 'portier-';
 
 /** SHA-256 of a secret, so a comparison takes the same time whatever the lengths (as the admin token's). */
 function digest(secret: string | Buffer): Buffer {
@@ -61,6 +67,12 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       if (!user || !timingSafeEqual(given, user.hash)) {
         const err = new Error('bad user name or password') as AuthenticateError;
         err.returnCode = BAD_USERNAME_OR_PASSWORD;
+        done(err, false);
+        return;
+      }
+      if (client.id.startsWith(GATEWAY_CLIENT_PREFIX) && user.role !== 'gateway') {
+        const err = new Error(`client id ${client.id} is the gateway's`) as AuthenticateError;
+        err.returnCode = IDENTIFIER_REJECTED;
         done(err, false);
         return;
       }

@@ -47,6 +47,24 @@ describe("the demo's embedded broker admits only its users and keeps devices off
     await expect(unknown).rejects.toMatchObject({ code: 4 });
   });
 
+  it("keeps the gateway's client id for the gateway: nobody else can push it off the broker", async () => {
+    const takeover = mqtt.connectAsync(broker.url, {
+      username: 'devices',
+      password: USERS[2]!.password,
+      clientId: 'portier-demo-gw',
+      reconnectPeriod: 0,
+    });
+    await expect(takeover).rejects.toMatchObject({ code: 2 });
+    const gw = await mqtt.connectAsync(broker.url, {
+      username: 'gateway',
+      password: USERS[0]!.password,
+      clientId: 'portier-demo-gw',
+      reconnectPeriod: 0,
+    });
+    clients.push(gw);
+    expect(gw.connected).toBe(true);
+  });
+
   it('refuses a device client publishing a lock command, a bridge request, a state or a discovery config', async () => {
     const before = broker.refusedPublishes;
     for (const [topic, payload] of [
