@@ -40,7 +40,7 @@ export async function runUntilSignalled(
   afterStop?: () => Promise<void>,
 ): Promise<void> {
   const sd = createSdNotifier({ log });
-  await gateway.start();
+  await gateway.start({ holdBackground: true });
   const { admin, privacy } = gateway.config;
   const ops = await startOperatorSurface(gateway, {
     log,
@@ -52,6 +52,9 @@ export async function runUntilSignalled(
       : {}),
   });
   sd.ready(`${gateway.hosts.size} devices`);
+  // After READY: these read the whole backlog or the whole file, and the doors must not wait for them.
+  gateway.startBackground();
+  void gateway.checkIntegrity();
   // A device that is down is the device's problem; a store that cannot answer is the gateway's, and a restart helps.
   const watchdog = startWatchdog({ notifier: sd, log, isHealthy: () => gateway.healthy() });
   await new Promise<void>((resolve) => {

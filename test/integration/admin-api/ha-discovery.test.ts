@@ -7,7 +7,7 @@ import { readLine } from '../../../src/transports/gpio/sim-files.js';
 import { eventually } from '../../helpers/daemon.js';
 import { type Broker, startMosquitto } from '../../helpers/mosquitto.js';
 import { DISCOVERY_TOPIC, SCHEMAS } from '../../unit/admin/ha-schema.js';
-import { type AdminHarness, startAdminHarness, until } from './harness.js';
+import { type AdminHarness, startAdminHarness } from './harness.js';
 
 /** What a subscriber to `homeassistant/#` holds: the last payload per topic, with its retain flag and a count. */
 class DiscoveryWatcher {
@@ -150,7 +150,7 @@ describe('Home Assistant discovery and commands on a real mosquitto', () => {
     await client.publishAsync('portier/nobody/set', 'UNLOCK', { qos: 1 });
     const counter = h.gateway.metrics.registry.getSingleMetric('portier_ha_commands_total') as Counter<string>;
     const refused = () => h.gateway.metrics.valueOf(counter, { result: 'refused' });
-    await until(async () => (await refused()) === 3, 10_000, 'three refusals');
+    await eventually(async () => (await refused()) === 3, 10_000, 'three refusals');
     expect(await h.gateway.metrics.valueOf(counter, { result: 'ok' })).toBe(3);
     expect((await h.call('GET', '/healthz')).status).toBe(200);
   });
@@ -174,7 +174,7 @@ describe('Home Assistant discovery and commands on a real mosquitto', () => {
     const decisionsBefore = h.gateway.store.events.tail(1000, { type: 'access.decision', dev: 'door-ro' }).length;
     await watcher.client.publishAsync('portier/door-ro/set', 'UNLOCK', { qos: 1 });
     await watcher.client.publishAsync('portier/door-ro/set', 'OPEN', { qos: 1 });
-    await until(async () => (await count({ result: 'refused' })) === refusedBefore + 2, 10_000, 'two refusals');
+    await eventually(async () => (await count({ result: 'refused' })) === refusedBefore + 2, 10_000, 'two refusals');
     expect(await count({ command: 'OPEN', result: 'refused' })).toBeGreaterThanOrEqual(1);
     expect(await count({ result: 'ok' })).toBe(okBefore);
     expect(readLine(h.gpioDir, 5)?.bit ?? 0).toBe(0);
