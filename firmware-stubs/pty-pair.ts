@@ -33,9 +33,15 @@ export async function createPtyPair(
     devicePath,
     async start(opts = {}) {
       const early = opts.deviceFirst ? `${gatewayPath}.plugging` : gatewayPath;
-      proc = spawn('socat', [`pty,raw,echo=0,link=${early}`, `pty,raw,echo=0,link=${devicePath}`], {
+      const child = spawn('socat', [`pty,raw,echo=0,link=${early}`, `pty,raw,echo=0,link=${devicePath}`], {
         stdio: 'ignore',
       });
+      proc = child;
+      // socat is a process of its own: if ours exits without stop() (a signal handler that calls process.exit, a
+      // stop that ran out of time), it must not outlive us holding the ptys. 'exit' handlers run synchronously.
+      const killOnExit = () => child.kill('SIGTERM');
+      process.once('exit', killOnExit);
+      child.once('exit', () => process.off('exit', killOnExit));
       const failed = new Promise<never>((_, reject) => {
         proc?.once('error', (err) =>
           reject(new Error(`socat could not start (apt-get install socat): ${err.message}`)),

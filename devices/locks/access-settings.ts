@@ -1,8 +1,9 @@
 import { z } from 'zod';
 
 /**
- * The access settings every lock driver's schema includes (read by src/access/controller.ts): the groups a
- * `group:NAME` pass audience can name, and the door's rule when the gateway does not know the time.
+ * The access settings every lock driver's schema includes (read by src/access/controller.ts and the local broker's
+ * command handler, src/admin/ha-publisher.ts): the groups a `group:NAME` pass audience can name, the door's rule
+ * when the gateway does not know the time, and whether the local broker may command the lock.
  */
 export const lockAccessSettings = {
   /** Groups this lock belongs to, e.g. [toilets, market-square]. */
@@ -13,4 +14,11 @@ export const lockAccessSettings = {
     .default([]),
   /** When the time is unknown (no NTP, no RTC, no floor): deny (default) or allow passes without a time check. */
   time_unknown: z.enum(['deny', 'allow']).default('deny'),
+  /**
+   * Take LOCK, UNLOCK and OPEN on the local broker's `<base>/<lock>/set` (Home Assistant's lock entity). Off by
+   * default: anyone who may publish there can open the door, so enable it only where the broker admits trusted
+   * clients alone (config/mosquitto/). When off, commands there are refused and counted, and Home Assistant gets a
+   * read-only lock sensor instead of a lock it could command.
+   */
+  local_mqtt_control: z.boolean().default(false),
 };

@@ -123,10 +123,11 @@ export const httpPassReader = defineDriver({
       return p;
     };
 
-    const readBody = (req: HttpRequest): Promise<string | undefined> =>
+    /** The body as text; `too_large` past max_body_bytes; `aborted` when the client went or timed out first. */
+    const readBody = (req: HttpRequest): Promise<string | 'too_large' | 'aborted'> =>
       new Promise((resolve) => {
         const declared = Number(req.headers['content-length'] ?? '0');
-        if (declared > cfg.max_body_bytes) return resolve(undefined);
+        if (declared > cfg.max_body_bytes) return resolve('too_large');
         const chunks: Buffer[] = [];
         let size = 0;
         req.on('data', (c: Buffer) => {
@@ -134,11 +135,11 @@ export const httpPassReader = defineDriver({
           if (size > cfg.max_body_bytes) {
             req.removeAllListeners('data');
             req.pause();
-            resolve(undefined);
+            resolve('too_large');
           } else chunks.push(c);
         });
         req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-        req.on('error', () => resolve(undefined));
+        req.on('error', () => resolve('aborted'));
       });
 
     const open = async (req: HttpRequest, res: HttpResponse, lock: string): Promise<void> => {
@@ -168,7 +169,12 @@ export const httpPassReader = defineDriver({
         return;
       }
       const body = await readBody(req);
-      if (body === undefined) {
+      if (body === 'aborted') {
+        // The server's request timeout (or the client) ended the connection while the body trickled in.
+        ctx.reject('body_incomplete', { client });
+        return;
+      }
+      if (body === 'too_large') {
         ctx.reject('body_too_large', { client, max: cfg.max_body_bytes });
         res.once('finish', () => req.socket.destroy());
         answer({ status: 413, granted: false, reason: 'body_too_large' }, { connection: 'close' });

@@ -1,5 +1,6 @@
 import { isPortierError } from '../core/errors.js';
 import { cborDecode } from './cose.js';
+import { duplicateKey } from './json-keys.js';
 import { type Decoded, refuse } from './token.js';
 import { parseWindows, type WeeklyWindow } from './windows.js';
 
@@ -50,6 +51,9 @@ export function cwtClaims(payload: Uint8Array): Decoded<PassClaims> {
     return refuse('not_a_pass', 'payload is not a CBOR claims set');
   }
   if (!(map instanceof Map)) return refuse('not_a_pass', 'payload is not a CBOR map of claims');
+  // cbor-x keeps the last of duplicate keys; fewer entries than the map's head declares means a claim came twice.
+  const declared = declaredMapSize(payload);
+  if (declared !== undefined && declared !== map.size) return refuse('malformed', 'claims name a key twice');
   const named: Record<string, unknown> = {};
   for (const [k, v] of map) {
     const name = CWT_KEYS.get(k);
@@ -64,14 +68,35 @@ export function cwtClaims(payload: Uint8Array): Decoded<PassClaims> {
   return normalize(named);
 }
 
-/** Parse the signed payload of a JWT (a JSON object) into claims; anything else is `not_a_pass`. */
+/** The entry count in the head of a definite-length CBOR map (RFC 8949 section 3), or undefined. */
+function declaredMapSize(bytes: Uint8Array): number | undefined {
+  const first = bytes[0];
+  if (first === undefined || first >> 5 !== 5) return undefined;
+  const info = first & 0x1f;
+  if (info < 24) return info;
+  const width = info === 24 ? 1 : info === 25 ? 2 : info === 26 ? 4 : 0;
+  if (width === 0 || bytes.length < 1 + width) return undefined; // 8-byte counts and indefinite maps: not a pass's
+  let n = 0;
+  for (let i = 1; i <= width; i++) n = n * 256 + bytes[i]!;
+  return n;
+}
+
+/**
+ * Parse the signed payload of a JWT (a JSON object) into claims; a name given twice is `malformed` (JSON.parse
+ * would keep the last, another reader the first: RFC 7519 section 7.2), anything else that is no claims set is
+ * `not_a_pass`.
+ */
 export function jwtClaims(payload: Uint8Array): Decoded<PassClaims> {
   let obj: unknown;
+  let text: string;
   try {
-    obj = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(payload);
+    obj = JSON.parse(text);
   } catch {
     return refuse('not_a_pass', 'payload is not a JSON claims set');
   }
+  const dup = duplicateKey(text);
+  if (dup !== undefined) return refuse('malformed', `claims name "${dup.slice(0, 20)}" twice`);
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
     return refuse('not_a_pass', 'payload is not a JSON object of claims');
   }

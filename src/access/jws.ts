@@ -1,4 +1,5 @@
 import { decodeProtectedHeader } from 'jose';
+import { duplicateKey } from './json-keys.js';
 import { PASS_ALGS, type PassAlg } from './keyring.js';
 import { type Decoded, refuse, type SignedToken } from './token.js';
 
@@ -14,8 +15,8 @@ export function looksLikeCompactJws(text: string): boolean {
 }
 
 /**
- * Take a compact JWS apart and check its protected header: `alg` present and one we allow (never `none`), `kid`
- * text if any, and no `crit` (RFC 7515 section 4.1.11: a recipient must refuse critical extensions it does not
+ * Take a compact JWS apart and check its protected header: no name twice, `alg` present and one we allow (never
+ * `none`), `kid` text if any, and no `crit` (RFC 7515 section 4.1.11: a recipient must refuse critical extensions it does not
  * understand, and we understand none, b64 included). jose parses the header; the signature is checked by the caller
  * with node:crypto and a cached KeyObject.
  */
@@ -31,6 +32,9 @@ export function decodeCompactJws(text: string): Decoded<SignedToken> {
   } catch (err) {
     return refuse('malformed', `bad JWS header: ${(err as Error).message}`);
   }
+  // jose's JSON.parse keeps the last of duplicate names: `{"alg":"none","alg":"EdDSA"}` must not pass for EdDSA.
+  const dup = duplicateKey(Buffer.from(h, 'base64url').toString('utf8'));
+  if (dup !== undefined) return refuse('malformed', `header names "${dup.slice(0, 20)}" twice`);
   if (!('alg' in header)) return refuse('malformed', 'no alg');
   if (typeof header.alg !== 'string') return refuse('malformed', 'alg is not a string');
   if ('crit' in header) {

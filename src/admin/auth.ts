@@ -6,7 +6,6 @@ import {
   fstatSync,
   fsyncSync,
   linkSync,
-  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -17,6 +16,7 @@ import {
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ErrorCode, PortierError } from '../core/errors.js';
+import { ensurePrivateDir } from '../store/private-files.js';
 
 /**
  * The local admin API's bearer token: 32 random bytes, base64url, in `<state_dir>/admin-token` with mode 0600.
@@ -54,7 +54,7 @@ export function loadOrCreateAdminToken(stateDir: string, log?: Logger): AdminTok
   const path = join(stateDir, ADMIN_TOKEN_FILE);
   const existing = readToken(path, log);
   if (existing) return existing;
-  mkdirSync(stateDir, { recursive: true, mode: 0o750 });
+  ensurePrivateDir(stateDir, log);
   removeStaleTemps(stateDir);
   const token = generateAdminToken();
   // Write a temp file completely, then link it into place: a crash never leaves a half-written token, and link()
@@ -79,7 +79,7 @@ export function loadOrCreateAdminToken(stateDir: string, log?: Logger): AdminTok
  * a partial one. Clients holding the old token are refused from the next request on.
  */
 export function rotateAdminToken(stateDir: string, log?: Logger): AdminToken {
-  mkdirSync(stateDir, { recursive: true, mode: 0o750 });
+  ensurePrivateDir(stateDir, log);
   const path = join(stateDir, ADMIN_TOKEN_FILE);
   const token = generateAdminToken();
   const tmp = writeTemp(stateDir, token);

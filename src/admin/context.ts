@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { redactSettings } from '../core/redact.js';
 import type { DeviceRecord } from '../store/device-registry.js';
 import type { OutboxQuery } from '../store/outbox-query.js';
 import type { DeviceStates } from './device-state.js';
@@ -20,18 +21,6 @@ export interface AdminContext {
   version: string;
   /** ms, when the admin API started (process uptime is what the health report shows). */
   startedAt: number;
-}
-
-/** Setting names whose values are secrets: shown as `[redacted]` by the API (a password in a device's config). */
-const SECRET_KEY = /(secret|password|passwd|token|api_?key|psk|credential)/i;
-
-export function redactSettings(config: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(config)) {
-    if (k === 'name' || k === 'enabled') continue;
-    out[k] = SECRET_KEY.test(k) && v !== undefined && v !== null && v !== '' ? '[redacted]' : v;
-  }
-  return out;
 }
 
 /** The settings the driver runs with: the stored ones with the schema's defaults filled in (as stored if invalid). */

@@ -41,6 +41,11 @@ export interface DiscoverySubject {
   toilet?: boolean;
   /** The lock can be opened momentarily (a strike pulse), not only locked and unlocked. */
   canOpen?: boolean;
+  /**
+   * The lock takes commands on `<base>/<device>/set` (its `local_mqtt_control` setting). Without it the lock is a
+   * read-only binary sensor: Home Assistant gets no command topic to publish on.
+   */
+  localControl?: boolean;
   /** Weather fields the station reports; default all of WEATHER_FIELDS. */
   weatherFields?: readonly WeatherField[];
 }
@@ -226,11 +231,24 @@ export function bridgeDiscovery(ctx: DiscoveryContext): DiscoveryMessage[] {
 }
 
 /**
- * A lock entity commanded on `<base>/<device>/set`. Commands are QoS 1 and never retained: a retained UNLOCK
- * would open the door again whenever the gateway reconnects.
+ * A lock entity commanded on `<base>/<device>/set` when the lock enables local control; commands are QoS 1 and
+ * never retained: a retained UNLOCK would open the door again whenever the gateway reconnects. Otherwise a
+ * read-only binary sensor of device class `lock` (on = unlocked), with no command topic at all.
  */
 export function lockDiscovery(ctx: DiscoveryContext, s: DiscoverySubject): DiscoveryMessage[] {
   const { base } = names(ctx);
+  if (!s.localControl) {
+    return [
+      message(ctx, 'binary_sensor', s.id, 'lock_state', {
+        name: 'Lock',
+        device_class: 'lock',
+        state_topic: `${base}/${s.id}/state`,
+        value_template: boolTemplate('locked', { invert: true }),
+        ...availability(ctx, s.id),
+        device: subjectDevice(ctx, { ...s, model: s.driver }),
+      }),
+    ];
+  }
   const config: Record<string, unknown> = {
     name: null,
     command_topic: `${base}/${s.id}/set`,

@@ -40,8 +40,9 @@ const MQTT_ACTOR = 'mqtt';
  * Home Assistant MQTT discovery on the local broker: every device's entities (retained, QoS 1), published at start,
  * again whenever the link comes back (a broker restart loses retained messages without persistence) and whenever
  * Home Assistant announces itself on `<prefix>/status` (its documented birth message), and removed (empty retained
- * payloads) when a device goes. Lock entities are commanded on `<base>/<device>/set` with LOCK, UNLOCK or OPEN;
- * each opening is audited before the strike moves. Without `local_mqtt` configured this does nothing.
+ * payloads) when a device goes. A lock whose `local_mqtt_control` is on is commanded on `<base>/<device>/set` with
+ * LOCK, UNLOCK or OPEN, each opening audited before the strike moves; any other lock refuses (and counts) what
+ * arrives there. Without `local_mqtt` configured this does nothing.
  */
 export function startHaDiscovery(gateway: OperatedGateway, opts: HaDiscoveryOptions = {}): HaDiscoveryHandle {
   const log: Logger = gateway.rootLog.child({ component: 'ha-discovery' });
@@ -87,6 +88,7 @@ export function startHaDiscovery(gateway: OperatedGateway, opts: HaDiscoveryOpti
       driver: rec.driver,
       events: def.events,
       canOpen: def.commands?.unlock !== undefined,
+      localControl: rec.config.local_mqtt_control === true,
       toilet: rec.config.toilet === true || def.id.includes('toilet'),
     };
     if (typeof rec.config.name === 'string') s.name = rec.config.name;
@@ -135,6 +137,10 @@ export function startHaDiscovery(gateway: OperatedGateway, opts: HaDiscoveryOpti
     if (!host) return refuse('no such running device');
     const name = parsed.data === LOCK_PAYLOADS.lock ? 'lock' : 'unlock';
     if (!host.def.commands?.[name]) return refuse(`device has no ${name} command`);
+    // The registry record is what the running device was started from; the setting's default is off.
+    if (gateway.store.devices.get(id)?.config.local_mqtt_control !== true) {
+      return refuse('local_mqtt_control is off for this lock');
+    }
     try {
       if (name === 'unlock') recordOperatorOpen(gateway.store, id, 'home_assistant', MQTT_ACTOR);
       await host.command(name, {});

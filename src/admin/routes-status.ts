@@ -85,12 +85,14 @@ export function statusRoutes(ctx: AdminContext): AnyRoute[] {
     defineRoute({
       method: 'GET',
       url: '/metrics',
-      summary: 'Prometheus metrics: open to loopback clients, the bearer token for anyone else',
+      summary: gateway.config.admin.metrics_open
+        ? 'Prometheus metrics: open to loopback clients (admin.metrics_open), the bearer token for anyone else'
+        : 'Prometheus metrics, with the bearer token (admin.metrics_open opens them to loopback clients)',
       tag: 'status',
-      auth: 'loopback-or-bearer',
+      auth: gateway.config.admin.metrics_open ? 'loopback-or-bearer' : 'bearer',
       responses: {
         200: { description: 'Prometheus text exposition format', contentType: 'text/plain; version=0.0.4' },
-        401: { description: 'Not on loopback and no token', schema: errorSchema },
+        401: { description: 'No token (and not on loopback with metrics_open)', schema: errorSchema },
       },
       handler: async ({ reply }) => {
         ctx.metrics.beforeScrape();

@@ -9,6 +9,7 @@ import { ApiError, toHttpError } from './api-errors.js';
 import { ADMIN_TOKEN_FILE, bearerMatches, loadOrCreateAdminToken } from './auth.js';
 import type { AdminContext } from './context.js';
 import { DeviceStates } from './device-state.js';
+import { allowedHosts, hostOf } from './host-check.js';
 import { MetricsCollector } from './metrics-collector.js';
 import { buildOpenApi } from './openapi.js';
 import type { OperatedGateway } from './operated-gateway.js';
@@ -88,9 +89,10 @@ function readVersion(): string {
 }
 
 /**
- * Start the local admin API and dashboard (fastify) on `opts.listen`, bound to loopback by default. Every `/api`
- * route needs `Authorization: Bearer <token>` with the token of `<state_dir>/admin-token`; `/healthz` is open;
- * `/metrics` is open to loopback clients. Request bodies and queries are validated with zod; errors are
+ * Start the local admin API and dashboard (fastify) on `opts.listen`, bound to loopback by default. Every route
+ * refuses a Host header that is not one of its names (host-check.ts). Every `/api` route needs
+ * `Authorization: Bearer <token>` with the token of `<state_dir>/admin-token`; `/healthz` is open; `/metrics` needs
+ * the token too, unless `admin.metrics_open` opens it to loopback clients. Request bodies and queries are validated with zod; errors are
  * `{error:{code,message,problems?}}`, counted in `portier_admin_errors_total`, and never stop the gateway.
  * Call after `gateway.start()`; `close()` before `gateway.stop()`.
  */
@@ -158,7 +160,18 @@ export async function startAdmin(gateway: OperatedGateway, opts: AdminOptions): 
   // Bodies are JSON; a text body is refused as such (415) rather than validated as a string.
   app.removeContentTypeParser('text/plain');
 
+  // Every route, the open ones included: a page an attacker serves under a name that resolves to this address
+  // (DNS rebinding) must not read anything, not even /healthz or /metrics.
+  const hosts = allowedHosts(host, gateway.config.admin.host_names);
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    const given = req.headers.host;
+    if (given === undefined || !hosts.has(hostOf(given))) {
+      throw new ApiError(
+        421,
+        'misdirected_request',
+        `this gateway does not answer to host "${String(given ?? '').slice(0, 80)}" (see admin.host_names)`,
+      );
+    }
     const auth = (req.routeOptions.config as { auth?: RouteAuth } | undefined)?.auth ?? 'bearer';
     if (auth === 'none') return;
     if (auth === 'loopback-or-bearer' && isLoopback(req.socket.remoteAddress)) return;

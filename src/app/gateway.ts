@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { AccessController, type LockAccessSettings, type LockPort } from '../access/controller.js';
 import type { DeviceEntry, GatewayConfig } from '../config/schema.js';
@@ -33,6 +34,8 @@ export interface TransportFactories {
       onlineMessage?: { topic: string; payload: string; retain?: boolean };
       /** publishes awaiting the socket before publish() refuses */
       maxInflight?: number;
+      username?: string;
+      password?: string;
     },
     log: Logger,
   ): MqttLink;
@@ -187,6 +190,7 @@ export class Gateway {
           link: () => this.mqtt(),
           healthy: () => this.healthy(),
           log: this.rootLog,
+          registry: this.metrics.registry,
         },
         config.local_mqtt.base_topic,
       );
@@ -356,6 +360,8 @@ export class Gateway {
         onlineMessage: { topic: state, payload: 'online', retain: true },
         maxInflight: LOCAL_LINK_MAX_INFLIGHT,
       };
+      if (local.username !== undefined) opts.username = local.username;
+      if (local.password_file !== undefined) opts.password = readLocalPassword(local.password_file);
       this.mqttLink = this.opts.transports.mqtt(opts, this.opts.log.child({ component: 'local-mqtt' }));
       this.mqttLink.start();
     }
@@ -387,6 +393,18 @@ export class Gateway {
   coap(): CoapLink {
     this.coapLink ??= this.opts.transports.coap(this.opts.log.child({ component: 'coap' }));
     return this.coapLink;
+  }
+}
+
+/** The local broker password from its file (trailing newline dropped); a missing file is a config error. */
+function readLocalPassword(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd();
+  } catch (err) {
+    throw new PortierError(
+      ErrorCode.ConfigInvalid,
+      `local_mqtt.password_file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
 }
 

@@ -3,6 +3,10 @@ import { reasonOf } from '../core/errors.js';
 import type { CliIo } from './command.js';
 import { main } from './main.js';
 
+// Everything the daemon and the CLI write (database, tokens, keys, PIN secrets, backups) is the user's alone,
+// whatever umask the shell, the demo or a service manager gave us; files that must be shared are made so on purpose.
+process.umask(0o077);
+
 const io: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),

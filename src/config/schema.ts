@@ -108,8 +108,16 @@ export const configSchema = z
           .regex(/^[^#+\s]+$/)
           .default('portier'),
         client_id: z.string().optional(),
+        /** The gateway's user on the local broker (a broker that admits no anonymous clients, config/mosquitto/). */
+        username: z.string().min(1).optional(),
+        /** File holding that user's password (mode 0600); read at start. */
+        password_file: z.string().min(1).optional(),
       })
       .strict()
+      .refine((m) => m.password_file === undefined || m.username !== undefined, {
+        message: 'password_file needs a username',
+        path: ['username'],
+      })
       .optional(),
     cloud: cloudSchema.optional(),
     admin: z
@@ -120,12 +128,22 @@ export const configSchema = z
         /** PEM files for HTTPS; both or neither. */
         tls_cert_file: z.string().min(1).optional(),
         tls_key_file: z.string().min(1).optional(),
+        /**
+         * Host names the API answers to besides its listen address (and, on loopback or all addresses, localhost
+         * and the loopback addresses; on all addresses, the Pi's own addresses and host name): e.g. the name in its
+         * TLS certificate. Any other Host header is refused (421), which stops DNS rebinding from a browser.
+         */
+        host_names: z
+          .array(z.string().regex(/^[A-Za-z0-9.:_-]{1,253}$/, 'expected a host name or address without a port'))
+          .default([]),
+        /** Serve /metrics to loopback clients without the token (a local Prometheus); default: the token always. */
+        metrics_open: z.boolean().default(false),
       })
       .strict()
       .refine((a) => (a.tls_cert_file === undefined) === (a.tls_key_file === undefined), {
         message: 'give both tls_cert_file and tls_key_file, or neither',
       })
-      .default({ listen: '127.0.0.1:8080', enabled: true }),
+      .default({ listen: '127.0.0.1:8080', enabled: true, host_names: [], metrics_open: false }),
     privacy: z
       .object({
         /** days local events are kept, 1-3650; events still waiting for the cloud are never purged */

@@ -6,7 +6,9 @@ import { Gateway } from '../app/gateway.js';
 import { loadConfigFile } from '../config/load.js';
 import { createLogger } from '../core/logger.js';
 import { packageRoot } from '../core/package-root.js';
+import { ensurePrivateDir } from '../store/private-files.js';
 import { defaultTransports } from '../transports/index.js';
+import { DEMO_BROKER_USERS, demoBrokerUsers, demoPasswordFile, urlWithUser } from './broker-users.js';
 import { startEmbeddedBroker } from './embedded-broker.js';
 import { narrate } from './narrator.js';
 import { startDemoStubs } from './stubs.js';
@@ -16,8 +18,15 @@ export interface DemoIo {
   env: NodeJS.ProcessEnv;
 }
 
-/** How the daemon runs a started gateway until a signal stops it (the CLI's `run`, passed in by the CLI). */
-export type RunUntilSignalled = (gateway: Gateway, log: ReturnType<typeof createLogger>) => Promise<void>;
+/**
+ * How the daemon runs a started gateway until a signal stops it (the CLI's `run`, passed in by the CLI); `afterStop`
+ * runs inside the graceful stop, before the process exits.
+ */
+export type RunUntilSignalled = (
+  gateway: Gateway,
+  log: ReturnType<typeof createLogger>,
+  afterStop?: () => Promise<void>,
+) => Promise<void>;
 
 /**
  * The embedded default: an in-process MQTT broker, the firmware stubs on real ptys and simulated GPIO, and the
@@ -26,15 +35,20 @@ export type RunUntilSignalled = (gateway: Gateway, log: ReturnType<typeof create
 export async function runDemo(io: DemoIo, runUntilSignalled: RunUntilSignalled): Promise<number> {
   const root = packageRoot();
   const dir = resolve(io.env.PORTIER_DEMO_DIR ?? join(root, '.portier', 'demo'));
+  // The demo folder holds the state, the printed pass and the broker passwords: the user's alone.
+  ensurePrivateDir(dir);
   mkdirSync(join(dir, 'gpio'), { recursive: true });
   const cleanup: Array<() => Promise<unknown> | unknown> = [];
+  /** Stop what started, newest first, once (at a signal, or when starting failed). */
   const undo = async (): Promise<void> => {
-    for (const step of cleanup.reverse()) await Promise.resolve(step()).catch(() => undefined);
+    for (const step of cleanup.splice(0).reverse()) await Promise.resolve(step()).catch(() => undefined);
   };
   let log: ReturnType<typeof createLogger> | undefined;
   try {
-    const broker = await startEmbeddedBroker(Number(io.env.PORTIER_DEMO_MQTT_PORT ?? 0));
+    const users = demoBrokerUsers(dir);
+    const broker = await startEmbeddedBroker({ port: Number(io.env.PORTIER_DEMO_MQTT_PORT ?? 0), users });
     cleanup.push(() => broker.close());
+    const devicesUser = users.find((u) => u.role === 'device')!;
     const env = { ...io.env, PORTIER_DEMO_DIR: dir, PORTIER_LOCAL_MQTT_URL: broker.url };
     const drivers = builtinDrivers();
     const loaded = loadConfigFile(join(root, 'config', 'demo.yaml'), drivers, env);
@@ -46,7 +60,7 @@ export async function runDemo(io: DemoIo, runUntilSignalled: RunUntilSignalled):
     cleanup.push(() => qrPty.stop());
     const bays = loaded.devices.filter((d) => d.driver === 'chirpstack-parking').map((d) => String(d.settings.dev_eui));
     const stubs = await startDemoStubs({
-      brokerUrl: broker.url,
+      brokerUrl: urlWithUser(broker.url, devicesUser),
       davisPath: davisPty.devicePath,
       qrPath: qrPty.devicePath,
       gpioDir: join(dir, 'gpio'),
@@ -55,10 +69,12 @@ export async function runDemo(io: DemoIo, runUntilSignalled: RunUntilSignalled):
     cleanup.push(() => stubs.stop());
     const gateway = new Gateway({ ...loaded, drivers, transports: defaultTransports, log });
     cleanup.push(narrate(gateway, log));
+    const operator = DEMO_BROKER_USERS.find((u) => u.role === 'operator')!.username;
     log.info(
-      `demo: watch bays change and weather arrive; see events live with mosquitto_sub -L ${broker.url}/portier/%23 -v; stop with Ctrl+C`,
+      `demo: watch bays change and weather arrive; see events live with mosquitto_sub -h 127.0.0.1 -p ${broker.port} ` +
+        `-u ${operator} -P "$(cat ${demoPasswordFile(dir, operator)})" -t 'portier/#' -v; stop with Ctrl+C`,
     );
-    await runUntilSignalled(gateway, log);
+    await runUntilSignalled(gateway, log, undo);
   } finally {
     // Whatever started is stopped, also when the config or a stub fails, so the process can exit.
     await undo();

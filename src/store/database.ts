@@ -1,14 +1,4 @@
-import {
-  closeSync,
-  existsSync,
-  fchmodSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -16,6 +6,7 @@ import { ErrorCode, PortierError } from '../core/errors.js';
 import { backgroundQuery } from './background-query.js';
 import { isDiskFull } from './disk-space.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
+import { ensurePrivateDir, narrowToOwner, touchPrivateFile } from './private-files.js';
 
 export const DB_FILE = 'portier.db';
 /**
@@ -38,7 +29,8 @@ export interface OpenResult {
  * does not grow with the backlog; the full check runs after the start (`checkIntegrity`).
  */
 export function openDatabase(stateDir: string, log: Logger, migrations: readonly Migration[] = MIGRATIONS): OpenResult {
-  mkdirSync(stateDir, { recursive: true });
+  // The database holds PIN secrets and the subject key: the directory is 0700 and the files 0600 whatever the umask.
+  ensurePrivateDir(stateDir, log);
   const path = join(stateDir, DB_FILE);
   let quarantinedTo: string | undefined;
   let db: Database | undefined;
@@ -47,7 +39,7 @@ export function openDatabase(stateDir: string, log: Logger, migrations: readonly
     if (existsSync(marker) && existsSync(path)) {
       throw new PortierError(ErrorCode.StoreCorrupt, 'the integrity check of the last run found a fault');
     }
-    db = open(path);
+    db = open(path, log);
     probe(db);
   } catch (err) {
     db?.close();
@@ -66,16 +58,23 @@ export function openDatabase(stateDir: string, log: Logger, migrations: readonly
       { err, quarantinedTo },
       'DATABASE FAILED ITS INTEGRITY CHECK: moved aside and kept; starting on a fresh database',
     );
-    db = open(path);
+    db = open(path, log);
   }
   rmSync(marker, { force: true });
   migrate(db, migrations);
   return quarantinedTo ? { db, quarantinedTo } : { db };
 }
 
-function open(path: string): Database {
+/**
+ * Open (or create) the database. A new file is created 0600 before SQLite opens it: SQLite gives the WAL and SHM
+ * files it creates the database file's mode, so they are 0600 too. Files an older version left open are narrowed.
+ */
+function open(path: string, log: Logger): Database {
+  touchPrivateFile(path);
+  narrowToOwner(path, log);
   const db = new BetterSqlite3(path);
   db.pragma('journal_mode = WAL');
+  for (const suffix of ['-wal', '-shm']) narrowToOwner(path + suffix, log);
   // NORMAL in WAL survives a process crash (kill -9); access commits switch to FULL for power loss.
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = OFF');

@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
 import { reasonOf } from '../core/errors.js';
 import type { MqttLink } from '../core/links.js';
 import type { RunningDevices } from '../core/ports.js';
+import { redactSecrets } from '../core/redact.js';
 import { LANE_CODES } from '../store/event-log.js';
 import type { OutboxQuery } from '../store/outbox-query.js';
 import type { Store } from '../store/store.js';
@@ -12,7 +14,9 @@ import type { Store } from '../store/store.js';
  * `<base>/bridge/request/<op>` with a JSON body (optionally carrying `transaction`), answered on
  * `<base>/bridge/response/<op>` with `{status: "ok"|"error", data?, error?, transaction?}`.
  * Read-only on purpose: the local broker is shared with Home Assistant and sensors, and nothing that changes
- * provisioning, keys or revocations is accepted without an operator's signature or the admin token.
+ * provisioning, keys or revocations is accepted without an operator's signature or the admin token. Answers carry
+ * no secrets (device settings are redacted as the admin API does), and a request over MAX_REQUEST_BYTES is refused
+ * by its length, before any parsing: a few megabyte-sized requests must not hold up the door's decisions.
  */
 const OPS = {
   health: z.object({}).loose(),
@@ -30,6 +34,11 @@ const OPS = {
 
 type Op = keyof typeof OPS;
 
+/** bytes of a request body at most (a request is a few dozen bytes; the admin API's body limit is the same) */
+export const MAX_REQUEST_BYTES = 65_536;
+
+type Result = 'ok' | 'too_large' | 'invalid' | 'failed';
+
 /** What the bridge API reads: the registry, the log, the backlog and the running devices; it changes nothing. */
 export interface BridgeApiDeps {
   gatewayId: string;
@@ -40,14 +49,17 @@ export interface BridgeApiDeps {
   healthy(): { healthy: boolean };
   /** The process's root logger. */
   log: Logger;
+  /** The gateway's metrics registry, for the request counter. */
+  registry: Registry;
 }
 
 export class BridgeApi {
   private off: (() => void) | undefined;
   private readonly log: Logger;
   private readonly backlog: OutboxQuery;
-  /** Requests refused as malformed since start. */
+  /** Requests refused (too large, malformed, unknown op, failed) since start. */
   rejected = 0;
+  private readonly requests: Counter<'op' | 'result'>;
 
   constructor(
     private readonly deps: BridgeApiDeps,
@@ -55,6 +67,15 @@ export class BridgeApi {
   ) {
     this.log = deps.log.child({ component: 'bridge-api' });
     this.backlog = deps.store.backlog();
+    const registry = deps.registry;
+    this.requests =
+      (registry.getSingleMetric('portier_bridge_requests_total') as Counter<'op' | 'result'> | undefined) ??
+      new Counter({
+        name: 'portier_bridge_requests_total',
+        help: 'Requests on <base>/bridge/request/<op>, by op (unknown for any other) and result (ok, too_large, invalid, failed)',
+        labelNames: ['op', 'result'] as const,
+        registers: [registry],
+      });
   }
 
   start(): void {
@@ -74,30 +95,41 @@ export class BridgeApi {
 
   /** The response for one request; never throws. */
   answer(op: string, payload: Buffer): Record<string, unknown> {
+    const known = Object.hasOwn(OPS, op);
+    const label = known ? op : 'unknown';
+    if (payload.length > MAX_REQUEST_BYTES) {
+      return this.fail(label, 'too_large', `request of ${payload.length} bytes is over ${MAX_REQUEST_BYTES}`);
+    }
     let body: unknown = {};
     let transaction: unknown;
     try {
       if (payload.length > 0) body = JSON.parse(payload.toString('utf8'));
       transaction = (body as { transaction?: unknown } | null)?.transaction;
     } catch {
-      return this.fail('request body is not JSON');
+      return this.fail(label, 'invalid', 'request body is not JSON');
     }
     const withTx = (r: Record<string, unknown>) => (transaction === undefined ? r : { ...r, transaction });
-    if (!(op in OPS)) return withTx(this.fail(`unknown op "${op}" (known: ${Object.keys(OPS).join(', ')})`));
+    if (!known) {
+      return withTx(this.fail(label, 'invalid', `unknown op "${op}" (known: ${Object.keys(OPS).join(', ')})`));
+    }
     const parsed = OPS[op as Op].safeParse(body ?? {});
     if (!parsed.success) {
       const i = parsed.error.issues[0];
-      return withTx(this.fail(`${i?.path.join('.') || 'body'}: ${i?.message ?? 'invalid'}`));
+      return withTx(this.fail(label, 'invalid', `${i?.path.join('.') || 'body'}: ${i?.message ?? 'invalid'}`));
     }
     try {
-      return withTx({ status: 'ok', data: this.run(op as Op, parsed.data as Record<string, unknown>) });
+      const data = this.run(op as Op, parsed.data as Record<string, unknown>);
+      this.requests.inc({ op: label, result: 'ok' });
+      return withTx({ status: 'ok', data });
     } catch (err) {
-      return withTx(this.fail(reasonOf(err)));
+      return withTx(this.fail(label, 'failed', reasonOf(err)));
     }
   }
 
-  private fail(error: string): Record<string, unknown> {
+  private fail(op: string, result: Exclude<Result, 'ok'>, error: string): Record<string, unknown> {
     this.rejected++;
+    this.requests.inc({ op, result });
+    this.log.debug({ op, result, error }, 'bridge request refused');
     return { status: 'error', error };
   }
 
@@ -119,7 +151,12 @@ export class BridgeApi {
         const d = store.devices.get(String(args.id));
         if (!d) throw new Error(`no device "${String(args.id)}"`);
         const host = devices.get(d.id);
-        return { ...d, up: host?.isUp ?? null, rejected: Object.fromEntries(host?.rejected ?? []) };
+        return {
+          ...d,
+          config: redactSecrets(d.config),
+          up: host?.isUp ?? null,
+          rejected: Object.fromEntries(host?.rejected ?? []),
+        };
       }
       case 'events': {
         const filter: { dev?: string; type?: string } = {};

@@ -24,6 +24,10 @@ export async function startTestGateway(opts: {
   brokerUrl?: string;
   /** A cloud broker: the outbox then waits for it (a closed port keeps everything queued). */
   cloudUrl?: string;
+  /** More `admin` settings (host_names, metrics_open). */
+  admin?: Record<string, unknown>;
+  /** More `local_mqtt` settings (username, password_file). */
+  localMqtt?: Record<string, unknown>;
 }): Promise<TestGateway> {
   const drivers = new DriverRegistry(DRIVERS);
   const devices: DeviceEntry[] = opts.devices.map((d) => ({
@@ -38,9 +42,9 @@ export async function startTestGateway(opts: {
       version: 1,
       gateway: { id: 'test-gw', state_dir: join(opts.dir, 'state'), timezone: 'UTC', trust_system_clock: true },
       log: { level: 'silent' },
-      ...(opts.brokerUrl ? { local_mqtt: { url: opts.brokerUrl, base_topic: 'portier' } } : {}),
+      ...(opts.brokerUrl ? { local_mqtt: { url: opts.brokerUrl, base_topic: 'portier', ...opts.localMqtt } } : {}),
       ...(opts.cloudUrl ? { cloud: { url: opts.cloudUrl } } : {}),
-      admin: { listen: '127.0.0.1:0', enabled: false },
+      admin: { listen: '127.0.0.1:0', enabled: false, ...opts.admin },
       gpio: opts.gpioDir ? { backend: 'sim', sim_dir: opts.gpioDir } : { backend: 'sim' },
     }),
     devices,

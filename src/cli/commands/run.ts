@@ -32,9 +32,15 @@ export const runCommand: Command = {
 
 /**
  * Start the gateway and keep it running until SIGTERM/SIGINT, then stop it within STOP_GRACE_MS: drivers first,
- * then the log flush, then the database. Resolves once stopped; the caller's exit code is then 0.
+ * then the log flush, then the database, then `afterStop` (what the caller started around the gateway: the demo's
+ * broker, stubs and socat processes). close-with-grace exits the process once this is done, so whatever must be
+ * stopped has to be stopped here, not after this resolves.
  */
-export async function runUntilSignalled(gateway: Gateway, log: ReturnType<typeof createLogger>): Promise<void> {
+export async function runUntilSignalled(
+  gateway: Gateway,
+  log: ReturnType<typeof createLogger>,
+  afterStop?: () => Promise<void>,
+): Promise<void> {
   const sd = createSdNotifier({ log });
   await gateway.start({ holdBackground: true });
   const { admin, privacy } = gateway.config;
@@ -67,7 +73,9 @@ export async function runUntilSignalled(gateway: Gateway, log: ReturnType<typeof
         else log.info({ signal }, 'stopping');
         sd.stopping();
         watchdog.stop();
+        await ops.close();
         await gateway.stop();
+        await afterStop?.();
         sd.close();
         resolve();
         if (fatal !== undefined) process.exit(1);

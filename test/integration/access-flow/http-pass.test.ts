@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { passLink } from '../../../devices/readers/http-pass-page.js';
 import { GpioDoorStub } from '../../../firmware-stubs/gpio-door.js';
+import { HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from '../../../src/transports/http-server.js';
 import { eventually } from '../../helpers/daemon.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { makeIssuer, pt1Pass } from '../../helpers/issuer.js';
@@ -56,6 +58,45 @@ describe('HTTP pass endpoint for phones: a page per door, a pass opens it', () =
     fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
   /** The JSON answer of the endpoint. */
   const answer = async (res: Response) => (await res.json()) as { granted: boolean; reason: string; message: string };
+
+  /**
+   * A client on a raw socket that sends `first`, then one more piece every 300 ms and never finishes: resolves when
+   * the server closes the connection, with what it answered and how long that took.
+   */
+  const trickle = (first: string, piece: string) =>
+    new Promise<{ ms: number; text: string }>((resolve, reject) => {
+      const started = performance.now();
+      const socket = connect(Number(new URL(base).port), '127.0.0.1');
+      let text = '';
+      const timer = setInterval(() => socket.write(piece), 300);
+      socket.on('data', (d) => {
+        text += d.toString('latin1');
+      });
+      socket.on('error', () => undefined); // a reset is a close too
+      socket.on('close', () => {
+        clearInterval(timer);
+        resolve({ ms: performance.now() - started, text });
+      });
+      socket.once('connect', () => socket.write(first));
+      socket.once('timeout', () => reject(new Error('socket timeout')));
+    });
+
+  // Node checks these timeouts only every connectionsCheckingInterval, 30 s unless set at creation: at 30 s this
+  // test runs into its own timeout of 20 s and fails.
+  it('closes a connection whose headers trickle in at 5 s, and one whose body trickles in at 10 s', async () => {
+    const [headers, body] = await Promise.all([
+      trickle('GET /door/toilet HTTP/1.1\r\nHost: door\r\n', 'X-Slow: 1\r\n'),
+      trickle(
+        'POST /door/toilet/open HTTP/1.1\r\nHost: door\r\nContent-Type: text/plain\r\nContent-Length: 400\r\n\r\n',
+        'P',
+      ),
+    ]);
+    expect(headers.text).toMatch(/^HTTP\/1\.1 408 /);
+    expect(headers.ms).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS - 100);
+    expect(body.ms).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 100);
+    expect(body.text).not.toMatch(/"granted":true/);
+    await eventually(() => tg.gateway.hosts.get('phone-web')?.rejected.get('body_incomplete') === 1, 5000, 'counted');
+  }, 20_000);
 
   it('serves a small page with a strict content security policy that allows exactly its own script', async () => {
     const res = await fetch(`${base}/door/toilet`);

@@ -197,12 +197,14 @@ describe('portier token issue → token verify (real processes)', () => {
 function readTerminalQr(text: string): string | undefined {
   // jsqr is CommonJS with an ES-style `default` in its types; at run time the import is the function itself.
   const jsQR = jsQRModule as unknown as typeof jsQRModule.default;
+  /** ANSI colour codes (ESC [ … m) around the half blocks. */
+  const ANSI_SGR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
   const HALVES: Record<string, [number, number]> = { '█': [1, 1], '▀': [1, 0], '▄': [0, 1], ' ': [0, 0] };
   const rows: number[][] = [];
   for (const line of text.split('\n')) {
     // The closing row is drawn in white (light) half blocks: the quiet zone, not modules.
     if (line.includes('\u001b[37m') || line.trim() === '') continue;
-    const plain = line.replace(/\u001b\[[0-9;]*m/g, '');
+    const plain = line.replace(ANSI_SGR, '');
     const top: number[] = [];
     const bottom: number[] = [];
     for (const ch of plain) {

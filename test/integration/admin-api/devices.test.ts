@@ -20,7 +20,7 @@ describe('admin API: authentication and devices', () => {
     await h?.stop();
   });
 
-  it('refuses /api without the bearer token (RFC 6750 challenge) and serves healthz, the page and loopback metrics', async () => {
+  it('refuses /api without the bearer token (RFC 6750 challenge) and serves healthz and the page; metrics with the token', async () => {
     const none = await h.call('GET', '/api/devices', { token: null });
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toBe('Bearer realm="portier"');
@@ -41,7 +41,9 @@ describe('admin API: authentication and devices', () => {
     const js = await h.call('GET', '/assets/app.js', { token: null });
     expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect((await h.call('GET', '/assets/../../package.json', { token: null })).status).toBe(404);
-    const metrics = await h.call('GET', '/metrics', { token: null });
+    // /metrics needs the token unless admin.metrics_open (test/integration/admin-api/host-check.test.ts).
+    expect((await h.call('GET', '/metrics', { token: null })).status).toBe(401);
+    const metrics = await h.call('GET', '/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.text).toContain('portier_events_total');
   });

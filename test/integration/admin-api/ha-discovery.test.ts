@@ -3,6 +3,7 @@ import type { Counter } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpioDoorStub } from '../../../firmware-stubs/gpio-door.js';
 import { type HaDiscoveryHandle, startHaDiscovery } from '../../../src/admin/ha-publisher.js';
+import { readLine } from '../../../src/transports/gpio/sim-files.js';
 import { eventually } from '../../helpers/daemon.js';
 import { type Broker, startMosquitto } from '../../helpers/mosquitto.js';
 import { DISCOVERY_TOPIC, SCHEMAS } from '../../unit/admin/ha-schema.js';
@@ -51,7 +52,13 @@ describe('Home Assistant discovery and commands on a real mosquitto', () => {
     h = await startAdminHarness({
       brokerUrl: broker.url,
       devices: [
-        { id: 'door-1', driver: 'gpio-relay-lock', settings: { relay_pin: 17, contact_pin: 27 } },
+        {
+          id: 'door-1',
+          driver: 'gpio-relay-lock',
+          settings: { relay_pin: 17, contact_pin: 27, local_mqtt_control: true },
+        },
+        // local_mqtt_control left at its default (off): the local broker must not be able to open it.
+        { id: 'door-ro', driver: 'gpio-relay-lock', settings: { relay_pin: 5 } },
         { id: 'bay-1', driver: 'chirpstack-parking', settings: { dev_eui: '70b3d5e75e00b001', codec: 'nwave-nps405' } },
       ],
     });
@@ -98,7 +105,9 @@ describe('Home Assistant discovery and commands on a real mosquitto', () => {
   });
 
   it('announces a device added at run time and clears its entities when it is removed', async () => {
-    await h.call('PUT', '/api/devices/door-2', { body: { driver: 'gpio-relay-lock', settings: { relay_pin: 22 } } });
+    await h.call('PUT', '/api/devices/door-2', {
+      body: { driver: 'gpio-relay-lock', settings: { relay_pin: 22, local_mqtt_control: true } },
+    });
     await eventually(() => watcher.live('door-2').length === 3, 10_000, 'door-2 lock and door entities');
     expect(watcher.live('door-2')).toContain('homeassistant/lock/test-gw/door-2_lock/config');
     await h.call('DELETE', '/api/devices/door-2');
@@ -144,5 +153,33 @@ describe('Home Assistant discovery and commands on a real mosquitto', () => {
     await eventually(async () => (await refused()) === 3, 10_000, 'three refusals');
     expect(await h.gateway.metrics.valueOf(counter, { result: 'ok' })).toBe(3);
     expect((await h.call('GET', '/healthz')).status).toBe(200);
+  });
+
+  it('gives a lock without local_mqtt_control no command topic, and refuses UNLOCK and OPEN on its set topic', async () => {
+    await eventually(() => watcher.live('door-ro').length > 0, 10_000, 'door-ro entities');
+    expect(watcher.live('door-ro')).toContain('homeassistant/binary_sensor/test-gw/door-ro_lock_state/config');
+    expect(watcher.live('door-ro')).not.toContain('homeassistant/lock/test-gw/door-ro_lock/config');
+    for (const topic of watcher.live('door-ro')) {
+      expect(watcher.configs.get(topic)!.payload).not.toContain('command_topic');
+    }
+    const sensor = JSON.parse(
+      watcher.configs.get('homeassistant/binary_sensor/test-gw/door-ro_lock_state/config')!.payload,
+    );
+    expect(sensor).toMatchObject({ device_class: 'lock', state_topic: 'portier/door-ro/state' });
+
+    const counter = h.gateway.metrics.registry.getSingleMetric('portier_ha_commands_total') as Counter<string>;
+    const count = (labels: Record<string, string>) => h.gateway.metrics.valueOf(counter, labels);
+    const refusedBefore = await count({ result: 'refused' });
+    const okBefore = await count({ result: 'ok' });
+    const decisionsBefore = h.gateway.store.events.tail(1000, { type: 'access.decision', dev: 'door-ro' }).length;
+    await watcher.client.publishAsync('portier/door-ro/set', 'UNLOCK', { qos: 1 });
+    await watcher.client.publishAsync('portier/door-ro/set', 'OPEN', { qos: 1 });
+    await eventually(async () => (await count({ result: 'refused' })) === refusedBefore + 2, 10_000, 'two refusals');
+    expect(await count({ command: 'OPEN', result: 'refused' })).toBeGreaterThanOrEqual(1);
+    expect(await count({ result: 'ok' })).toBe(okBefore);
+    expect(readLine(h.gpioDir, 5)?.bit ?? 0).toBe(0);
+    expect(h.gateway.store.events.tail(1000, { type: 'access.decision', dev: 'door-ro' })).toHaveLength(
+      decisionsBefore,
+    );
   });
 });

@@ -25,7 +25,12 @@ export interface AdminHarness extends TestGateway {
 
 /** A real gateway (sim GPIO, optional real broker) with the admin API on a free loopback port. */
 export async function startAdminHarness(
-  opts: { devices?: Array<{ id: string; driver: string; settings: Record<string, unknown> }>; brokerUrl?: string } = {},
+  opts: {
+    devices?: Array<{ id: string; driver: string; settings: Record<string, unknown> }>;
+    brokerUrl?: string;
+    /** More `admin` settings of the gateway's config (host_names, metrics_open). */
+    admin?: Record<string, unknown>;
+  } = {},
 ): Promise<AdminHarness> {
   const dir = tempDir('portier-admin-');
   const gpioDir = join(dir, 'gpio');
@@ -35,6 +40,7 @@ export async function startAdminHarness(
     gpioDir,
     devices: opts.devices ?? [],
     ...(opts.brokerUrl ? { brokerUrl: opts.brokerUrl } : {}),
+    ...(opts.admin ? { admin: opts.admin } : {}),
   });
   const stateDir = join(dir, 'state');
   const admin = await startAdmin(tg.gateway, { listen: '127.0.0.1:0', stateDir, log: silentLogger() });

@@ -1,9 +1,12 @@
 import mqtt, { type MqttClient } from 'mqtt';
+import type { Counter } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../helpers/daemon.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
-import { type Broker, startMosquitto } from '../../helpers/mosquitto.js';
+import { type Broker, freePort, startMosquitto } from '../../helpers/mosquitto.js';
 import { tempDir } from '../../helpers/tmp.js';
+
+const PASSKEY = '34B6B4C3A1D6E2F0A9B8C7D6E5F4A3B2';
 
 describe('the local broker: bridge state, events and the request/response API', () => {
   let broker: Broker;
@@ -19,7 +22,15 @@ describe('the local broker: bridge state, events and the request/response API', 
     tg = await startTestGateway({
       dir: tempDir(),
       brokerUrl: broker.url,
-      devices: [{ id: 'door', driver: 'gpio-relay-lock', settings: { relay_pin: 4 } }],
+      devices: [
+        { id: 'door', driver: 'gpio-relay-lock', settings: { relay_pin: 4 } },
+        // A station whose PASSKEY (the MD5 of its MAC, Ecowitt protocol) must not leave the gateway.
+        {
+          id: 'wx',
+          driver: 'ecowitt-weather',
+          settings: { listen: '127.0.0.1', port: await freePort(), passkey: PASSKEY },
+        },
+      ],
     });
   });
   afterAll(async () => {
@@ -53,6 +64,41 @@ describe('the local broker: bridge state, events and the request/response API', 
     expect(health).toMatchObject({ status: 'ok', transaction: 7, data: { gateway: 'test-gw', healthy: true } });
     const device = await request('device', { id: 'door' });
     expect(device).toMatchObject({ status: 'ok', data: { id: 'door', driver: 'gpio-relay-lock', source: 'config' } });
+  });
+
+  it('answers with device settings redacted as the admin API shows them: no secret leaves the gateway', async () => {
+    const wx = await request('device', { id: 'wx' });
+    expect(wx).toMatchObject({ status: 'ok', data: { id: 'wx', config: { passkey: '[redacted]' } } });
+    for (const op of ['device', 'devices', 'health']) {
+      const text = JSON.stringify(await request(op, op === 'device' ? { id: 'wx' } : {}));
+      expect(text.toUpperCase()).not.toContain(PASSKEY);
+    }
+  });
+
+  it('refuses requests over 64 KiB by their length, counted, while the door keeps working', async () => {
+    const counter = tg.gateway.metrics.registry.getSingleMetric('portier_bridge_requests_total') as Counter<string>;
+    const tooLarge = () => tg.gateway.metrics.valueOf(counter, { op: 'events', result: 'too_large' });
+    const topic = 'portier/bridge/response/events';
+    const before = got.get(topic)?.length ?? 0;
+    // Ten requests of 5 MB of valid JSON: parsed, each would cost the event loop tens of milliseconds.
+    const big = JSON.stringify({ limit: 5, pad: 'x'.repeat(5_000_000) });
+    await Promise.all(Array.from({ length: 10 }, () => client.publishAsync('portier/bridge/request/events', big)));
+    // Meanwhile the door keeps its relay working: an operator opening goes through.
+    await tg.gateway.hosts.get('door')!.command('unlock', { duration_ms: 500 });
+    const answers = await eventually(
+      () => ((got.get(topic)?.length ?? 0) >= before + 10 ? got.get(topic)!.slice(before) : undefined),
+      30_000,
+      'ten refusals',
+    );
+    for (const a of answers) {
+      expect(JSON.parse(a)).toEqual({ status: 'error', error: `request of ${big.length} bytes is over 65536` });
+    }
+    expect(await tooLarge()).toBe(10);
+    // A request of exactly the limit is still read (and refused only for what it says).
+    const edge = JSON.stringify({ limit: 5, pad: '' }).length;
+    const fits = await request('events', { limit: 5, pad: 'y'.repeat(65_536 - edge) });
+    expect(fits.status).toBe('ok');
+    expect(await tooLarge()).toBe(10);
   });
 
   it('refuses bad requests with a specific error and keeps serving', async () => {

@@ -1,8 +1,11 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../../src/demo/embedded-broker.js';
 import { eventually } from '../../helpers/eventually.js';
 import { type Broker, startMosquitto } from '../../helpers/mosquitto.js';
+import { tempDir } from '../../helpers/tmp.js';
 import { CloudConsumer, openTestSync, producedIds, type TestSync, testCloudConfig } from './harness.js';
 import { TcpGate } from './tcp-gate.js';
 
@@ -55,15 +58,29 @@ describe('cloud connection', () => {
   });
 
   it('falls back to MQTT 3.1.1 when the broker refuses 5 (the demo broker, aedes, speaks 3.1.1 only)', async () => {
-    embedded = await startEmbeddedBroker();
+    const users = [
+      { username: 'gw', password: 'gw-secret', role: 'gateway' as const },
+      { username: 'cloud', password: 'cloud-secret', role: 'operator' as const },
+    ];
+    embedded = await startEmbeddedBroker({ users });
     const received: string[] = [];
-    const sub = connect(embedded.url, { reconnectPeriod: 0, protocolVersion: 4 });
+    const sub = connect(embedded.url, {
+      reconnectPeriod: 0,
+      protocolVersion: 4,
+      username: 'cloud',
+      password: 'cloud-secret',
+    });
     await new Promise<void>((resolve) => sub.once('connect', () => resolve()));
     sub.on('message', (_t, p) => {
       for (const e of (JSON.parse(p.toString('utf8')) as { events: Array<{ id: string }> }).events) received.push(e.id);
     });
     await sub.subscribeAsync('portier/gw-v4/up/events', { qos: 1 });
-    gw = openTestSync({ gatewayId: 'gw-v4', config: testCloudConfig(embedded.url) });
+    const passwordFile = join(tempDir(), 'gw.password');
+    writeFileSync(passwordFile, 'gw-secret\n');
+    gw = openTestSync({
+      gatewayId: 'gw-v4',
+      config: testCloudConfig(embedded.url, { username: 'gw', password_file: passwordFile }),
+    });
     for (let i = 0; i < 3; i++) gw.store.events.recordNow({ dev: 'door-1', type: 'alarm', data: { i } });
     gw.sync.start();
     const sync = gw.sync;

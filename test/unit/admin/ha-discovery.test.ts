@@ -29,10 +29,19 @@ const toilet = discoveryFor(ctx, {
   area: 'Market square',
   events: ['lock.state', 'door.state', 'access.decision'],
   toilet: true,
+  localControl: true,
 });
 const garage = discoveryFor(ctx, {
   id: 'bike-garage',
   driver: 'relay-lock',
+  events: ['lock.state', 'door.state'],
+  canOpen: true,
+  localControl: true,
+});
+/** A lock whose local_mqtt_control is off (the default). */
+const service = discoveryFor(ctx, {
+  id: 'service-room',
+  driver: 'gpio-relay-lock',
   events: ['lock.state', 'door.state'],
   canOpen: true,
 });
@@ -40,7 +49,7 @@ const bay = discoveryFor(ctx, { id: 'bay-07', driver: 'nwave-nps405', events: ['
 const zone = zoneDiscovery(ctx, { id: 'zone-north', name: 'North car park' });
 const weather = discoveryFor(ctx, { id: 'wx-hall', driver: 'davis-vantage', events: ['weather.reading'] });
 const bridge = bridgeDiscovery(ctx);
-const ALL: DiscoveryMessage[] = [...bridge, ...toilet, ...garage, ...bay, ...zone, ...weather];
+const ALL: DiscoveryMessage[] = [...bridge, ...toilet, ...garage, ...service, ...bay, ...zone, ...weather];
 
 const byObject = (id: string): DiscoveryMessage => {
   const m = ALL.find((x) => x.objectId === id);
@@ -156,6 +165,17 @@ describe('locks', () => {
 
   it('offers OPEN only for a lock that can be opened momentarily', () => {
     expect(byObject('bike-garage_lock').config.payload_open).toBe('OPEN');
+  });
+
+  it('makes a lock without local control a read-only lock sensor with no command topic', () => {
+    expect(service.map((m) => m.objectId)).not.toContain('service-room_lock');
+    const m = byObject('service-room_lock_state');
+    expect(m.topic).toBe('homeassistant/binary_sensor/gw-market/service-room_lock_state/config');
+    // Home Assistant's binary sensor class `lock`: on means unlocked.
+    expect(m.config).toMatchObject({ device_class: 'lock', state_topic: 'portier/service-room/state' });
+    expect(m.config.value_template).toContain('value_json.locked');
+    for (const e of service)
+      expect(JSON.stringify(e.config)).not.toMatch(/command_topic|payload_(un)?lock|payload_open/);
   });
 });
 
@@ -284,6 +304,7 @@ describe('availability, device blocks and topics', () => {
         id: 'door-1',
         driver: 'relay-lock',
         events: ['lock.state'],
+        localControl: true,
       },
     );
     expect(m).toMatchObject({

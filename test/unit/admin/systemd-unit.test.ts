@@ -102,6 +102,9 @@ describe('systemd/portier.service', () => {
     expect(one('User')).toBe('portier');
     expect(one('SupplementaryGroups')?.split(/\s+/).sort()).toEqual(['dialout', 'gpio']);
     expect(one('StateDirectory')).toBe('portier');
+    // The gateway narrows its state directory to 0700 itself; systemd must not widen it again at every start.
+    expect(one('StateDirectoryMode')).toBe('0700');
+    expect(one('UMask')).toBe('0077');
     expect(one('Environment')?.split(/\s+/)).toContain('PORTIER_STATE_DIR=/var/lib/portier');
   });
 

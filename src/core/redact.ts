@@ -1,0 +1,24 @@
+/**
+ * Setting names whose values are secrets: a password, a station's PASSKEY, a LoRaWAN AppKey, a pre-shared key. The
+ * admin API and the local broker's bridge API show them as `[redacted]`, at any depth.
+ */
+const SECRET_KEY = /(secret|password|passwd|pass_?key|token|api_?key|app_?key|nwk_?s?key|private_?key|psk|credential)/i;
+
+export const REDACTED = '[redacted]';
+
+/** A copy of `value` with every secret-looking key's value (if not empty) replaced by `[redacted]`, at any depth. */
+export function redactSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = SECRET_KEY.test(k) && v !== undefined && v !== null && v !== '' ? REDACTED : redactSecrets(v);
+  }
+  return out;
+}
+
+/** A device's settings as the operator surfaces show them: secrets redacted, `name` and `enabled` left out. */
+export function redactSettings(config: Record<string, unknown>): Record<string, unknown> {
+  const { name: _name, enabled: _enabled, ...settings } = config;
+  return redactSecrets(settings) as Record<string, unknown>;
+}
