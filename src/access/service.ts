@@ -1,7 +1,8 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { Counter } from 'prom-client';
-import type { Clock, Now } from '../core/clock.js';
+import { type Clock, MAX_FLOOR_STEP_MS, type Now } from '../core/clock.js';
 import type { PortierEvent } from '../core/events.js';
+import { FloorJumpAlarm } from '../core/floor-alarm.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { EventLog } from '../store/event-log.js';
@@ -113,6 +114,7 @@ export class AccessService {
   private readonly zone: ZoneClock;
   private readonly leewayS: number;
   private readonly subjects: SubjectHasher;
+  private readonly floorAlarm: FloorJumpAlarm;
   private readonly log: Logger | undefined;
   private readonly counter: Counter<'lock' | 'reason'> | undefined;
   private readonly metaValue: Statement;
@@ -135,6 +137,7 @@ export class AccessService {
     this.revocations = new RevocationStore(db, meta);
     this.pins = new PinStore(db, opts.lockout ?? DEFAULT_LOCKOUT);
     this.cards = new CardStore(db);
+    this.floorAlarm = new FloorJumpAlarm(events);
     this.subjects = new SubjectHasher(meta);
     this.metaValue = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
     this.getUses = db.prepare('SELECT used FROM access_uses WHERE pass_id = ?').pluck();
@@ -164,6 +167,7 @@ export class AccessService {
    * only when the store cannot commit (disk full, I/O error); then nothing was recorded and the door stays shut.
    */
   decide(req: DecisionRequest): Decision {
+    this.clock.reload();
     const draft = this.draft(req, true);
     const decision = this.commit(req, draft);
     this.counter?.inc({ lock: req.lock, reason: decision.reason });
@@ -219,14 +223,7 @@ export class AccessService {
     const v = verifyPass(value, this.currentKeyring());
     if (!v.ok) return { reason: v.reason, extra: { detail: v.detail } };
     const c = v.claims;
-    // A validly signed iat is evidence of the time, the only one a clockless gateway has; a synced clock needs none
-    // (and must not be pushed ahead by an issuer whose own clock runs fast). The raised floor moves `now` forward,
-    // which can only make a pass expire sooner; the time quality stays what it was before this pass, because a pass
-    // must not vouch for its own freshness (an old pass shown to a gateway that has never known the time would
-    // otherwise be judged at its own iat and open).
-    if (deciding && c.iat !== undefined && (before.tq === 'floor' || before.tq === 'unknown')) {
-      this.clock.raiseFloor(c.iat * 1000);
-    }
+    if (deciding && c.iat !== undefined) this.offerIat(req, c);
     const now = this.clock.now();
     const base = { passId: c.id, extra: { format: v.format, kid: v.kid } } as const;
     const reason = checkPolicy(c, {
@@ -246,6 +243,31 @@ export class AccessService {
       draft.check = () => this.usesLeft(c);
     }
     return draft;
+  }
+
+  /**
+   * A validly signed iat is evidence of the time, the only one a clockless gateway has. It may raise the floor only
+   * when the pass is good here (audience, `iat <= exp`), and only within MAX_FLOOR_STEP_MS of the best time the
+   * gateway otherwise knows (Clock.offerIat; a synced clock or an RTC takes no one's word). An iat beyond that, from
+   * any validly signed pass, is an issuer clock gone wrong: the floor stays and an alarm is raised. The raised floor
+   * moves `now` forward, which can only make a pass expire sooner; the time quality stays what it was before this
+   * pass, because a pass must not vouch for its own freshness (an old pass shown to a gateway that has never known
+   * the time would otherwise be judged at its own iat and open).
+   */
+  private offerIat(req: DecisionRequest, c: PassClaims): void {
+    const iatMs = c.iat! * 1000;
+    const good = c.iat! <= c.exp && audienceMatches(c.aud, req.lock, req.lockGroups);
+    const limitMs = this.clock.bestKnown() + MAX_FLOOR_STEP_MS;
+    const offer = good
+      ? this.clock.offerIat(iatMs)
+      : iatMs > limitMs
+        ? ({ outcome: 'refused', limitMs } as const)
+        : undefined;
+    if (offer?.outcome !== 'refused') return;
+    const data = { source: 'pass', lock: req.lock, pass_id: c.id, iatMs, limitMs: offer.limitMs } as const;
+    if (this.floorAlarm.raise(req.lock, data)) {
+      this.log?.warn({ lock: req.lock, passId: c.id }, 'a pass claimed a time beyond what the gateway knows');
+    }
   }
 
   /** How many uses the pass has left (read-only: a preview uses it as it is, `countUse` before counting one). */

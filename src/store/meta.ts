@@ -6,6 +6,10 @@ export function deviceMemoryKey(deviceId: string): string {
   return `device-memory/${deviceId}`;
 }
 
+const FLOOR_KEY = 'time_floor_ms';
+/** Counts operator settings of the floor (`portier time floor`, the `time-floor` command). */
+const FLOOR_EPOCH_KEY = 'time_floor_epoch';
+
 /** Small key/value facts that outlive a restart: the time floor, the gateway's own secrets. */
 export class MetaStore implements FloorStore {
   constructor(private readonly db: Database) {}
@@ -22,11 +26,29 @@ export class MetaStore implements FloorStore {
   }
 
   readFloor(): number | undefined {
-    const v = this.get('time_floor_ms');
+    const v = this.get(FLOOR_KEY);
     return v === undefined ? undefined : Number(v);
   }
 
-  writeFloor(ms: number): void {
-    this.set('time_floor_ms', String(ms));
+  writeFloor(ms: number, epoch?: number): boolean {
+    return this.db.transaction(() => {
+      if (epoch !== undefined && this.floorEpoch() !== epoch) return false;
+      this.set(FLOOR_KEY, String(ms));
+      return true;
+    })();
+  }
+
+  floorEpoch(): number {
+    return Number(this.get(FLOOR_EPOCH_KEY) ?? '0');
+  }
+
+  replaceFloor(ms: number): number {
+    return this.db.transaction(() => {
+      const epoch = this.floorEpoch() + 1;
+      if (ms > 0) this.set(FLOOR_KEY, String(ms));
+      else this.db.prepare('DELETE FROM meta WHERE key = ?').run(FLOOR_KEY);
+      this.set(FLOOR_EPOCH_KEY, String(epoch));
+      return epoch;
+    })();
   }
 }

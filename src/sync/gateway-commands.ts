@@ -3,6 +3,7 @@ import { ConfigError, parseConfigText } from '../config/load.js';
 import { ErrorCode, PortierError } from '../core/errors.js';
 import type { Gateway } from '../core/gateway.js';
 import type { DeviceRequest } from '../core/provisioning.js';
+import { setFloorOnce } from '../store/time-floor.js';
 import type { CommandHandlers, CommandResult } from './commands/handlers.js';
 import type { DeviceSpec, PublicJwks, RevocationEntry, RevocationList } from './commands/schema.js';
 
@@ -85,6 +86,10 @@ export class GatewayCommandHandlers implements CommandHandlers {
       at: Date.now(),
     });
     return { granted: decision.granted, reason: decision.reason };
+  }
+
+  setTimeFloor(floorMs: number, issuedAtS: number): CommandResult {
+    return setFloorOnce(this.gateway.store, floorMs, issuedAtS);
   }
 
   /** A config document as the file would hold it: every problem by path, plus what the file owns. */

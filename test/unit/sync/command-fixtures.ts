@@ -109,6 +109,11 @@ export class RecordingHandlers implements CommandHandlers {
     return undefined;
   }
 
+  setTimeFloor(floorMs: number, issuedAtS: number) {
+    this.calls.push({ name: 'setTimeFloor', args: { floorMs, issuedAtS } });
+    return { floor: new Date(floorMs).toISOString() };
+  }
+
   applied(): string[] {
     return this.calls.map((c) => c.name).filter((n) => !n.startsWith('check'));
   }
