@@ -171,6 +171,11 @@ export class Downlink {
       const reason = refused ? err.reason : isPortierError(err) ? `failed_${err.area}` : 'failed';
       const detail = reasonOf(err).slice(0, 2000);
       this.finish(name, { id, status: 'error', error: reason, detail }, refused ? 'refused' : 'error');
+      if (refused && SIGNATURE_REASONS.has(reason)) {
+        this.alarm(name, id, reason, detail);
+      } else if (isCommandName(name) && SIGNED_COMMANDS.has(name)) {
+        this.audit(name, id, kid, refused ? 'refused' : 'failed', { reason, detail });
+      }
       if (err instanceof FloorJumpRefused) {
         this.floorAlarm.raise(this.opts.gatewayId, {
           source: 'command',
@@ -179,11 +184,6 @@ export class Downlink {
           iatMs: err.iatMs,
           limitMs: err.limitMs,
         });
-      }
-      if (refused && SIGNATURE_REASONS.has(reason)) {
-        this.alarm(name, id, reason, detail);
-      } else if (isCommandName(name) && SIGNED_COMMANDS.has(name)) {
-        this.audit(name, id, kid, refused ? 'refused' : 'failed', { reason, detail });
       }
     }
   }

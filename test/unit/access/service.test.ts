@@ -152,7 +152,8 @@ describe('time floor and unknown time', () => {
   });
 
   it('denies with time_unknown on a gateway that never knew the time, then judges later passes against their iat', () => {
-    const { svc, t } = setup({ startMs: 0, synced: false });
+    // never synced, no floor yet; the wall clock runs 20 min behind (a Pi restored from fake-hwclock)
+    const { svc, t } = setup({ startMs: T - 20 * 60_000, synced: false });
     expect(t.store.clock.now().tq).toBe('unknown');
     const first = pass({ id: 'gg01', iat: NOW, exp: NOW + 3600 });
     expect(svc.decide(req(first))).toMatchObject({ granted: false, reason: 'time_unknown' });
@@ -161,6 +162,58 @@ describe('time floor and unknown time', () => {
     const expiredLongAgo = pass({ id: 'gg02', iat: NOW - 10 * DAY, exp: NOW - 9 * DAY });
     expect(svc.decide(req(expiredLongAgo))).toMatchObject({ reason: 'expired' });
     expect(svc.decide(req(pass({ id: 'gg03', iat: NOW, exp: NOW + 3600 })))).toMatchObject({ granted: true });
+  });
+
+  const floorAlarms = (t: TestStore) =>
+    (t.store.db.prepare("SELECT body FROM events WHERE type = 'alarm'").pluck().all() as string[])
+      .map((b) => JSON.parse(b) as { dev: string; data: Record<string, unknown> })
+      .filter((e) => e.data.alarm === 'time_floor_jump_refused');
+
+  it.each([
+    ['another lock', { aud: 'door-elsewhere' }],
+    ['this lock', {}],
+  ])('a pass for %s with iat in year 9999 moves no floor, raises an alarm, and valid passes keep opening', (_, over) => {
+    const { svc, t } = setup({ synced: false, floorMs: T - 60_000 });
+    const y9999 = Date.UTC(9999, 0, 1) / 1000;
+    svc.decide(req(pass({ id: 'ff9999', iat: y9999, exp: y9999 + 3600, ...over })));
+    expect(t.store.clock.timeFloor()).toBe(T - 60_000);
+    expect(floorAlarms(t)).toMatchObject([
+      {
+        dev: LOCK,
+        data: expect.objectContaining({
+          alarm: 'time_floor_jump_refused',
+          source: 'pass',
+          pass_id: 'ff9999',
+          iat: '9999-01-01T00:00:00.000Z',
+          limit: new Date(T + 30 * 60_000).toISOString(),
+        }),
+      },
+    ]);
+    expect(JSON.stringify(floorAlarms(t))).not.toContain('PT1:');
+    expect(svc.decide(req(pass({ id: 'ff0001' })))).toMatchObject({ granted: true, reason: 'ok' });
+    // a second jump within 10 min is held back and counted in the next alarm, not one alarm per scan
+    svc.decide(req(pass({ id: 'ff9998', iat: y9999, exp: y9999 + 3600 })));
+    expect(floorAlarms(t)).toHaveLength(1);
+  });
+
+  it('lets a pass good for this lock raise the floor up to 30 min beyond the best known time, and no further', () => {
+    const { svc, t } = setup({ startMs: T, synced: false, floorMs: T });
+    svc.decide(req(pass({ id: 'st01', iat: NOW + 29 * 60, exp: NOW + 3 * 3600 })));
+    expect(t.store.clock.timeFloor()).toBe(T + 29 * 60_000);
+    // not good here: another lock's pass, or one whose iat is after its exp, moves nothing
+    svc.decide(req(pass({ id: 'st02', aud: 'door-elsewhere', iat: NOW + 40 * 60, exp: NOW + 3 * 3600 })));
+    expect(t.store.clock.timeFloor()).toBe(T + 29 * 60_000);
+    // the wall clock still says T; the best known time is the floor: 31 min beyond it is refused
+    svc.decide(req(pass({ id: 'st03', iat: NOW + 60 * 60, exp: NOW + 3 * 3600 })));
+    expect(t.store.clock.timeFloor()).toBe(T + 29 * 60_000);
+    expect(floorAlarms(t)).toHaveLength(1);
+  });
+
+  it('on a gateway whose wall clock is in 1970 and that never knew the time, a pass cannot set the floor', () => {
+    const { svc, t } = setup({ startMs: 0, synced: false });
+    expect(svc.decide(req(pass({ id: 'gh01', iat: NOW })))).toMatchObject({ reason: 'time_unknown' });
+    expect(t.store.clock.timeFloor()).toBe(0);
+    expect(floorAlarms(t)).toHaveLength(1);
   });
 
   it('lets a door whose rule is allow judge on the wall clock when the time is unknown', () => {
