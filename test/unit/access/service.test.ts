@@ -172,29 +172,32 @@ describe('time floor and unknown time', () => {
   it.each([
     ['another lock', { aud: 'door-elsewhere' }],
     ['this lock', {}],
-  ])('a pass for %s with iat in year 9999 moves no floor, raises an alarm, and valid passes keep opening', (_, over) => {
-    const { svc, t } = setup({ synced: false, floorMs: T - 60_000 });
-    const y9999 = Date.UTC(9999, 0, 1) / 1000;
-    svc.decide(req(pass({ id: 'ff9999', iat: y9999, exp: y9999 + 3600, ...over })));
-    expect(t.store.clock.timeFloor()).toBe(T - 60_000);
-    expect(floorAlarms(t)).toMatchObject([
-      {
-        dev: LOCK,
-        data: expect.objectContaining({
-          alarm: 'time_floor_jump_refused',
-          source: 'pass',
-          pass_id: 'ff9999',
-          iat: '9999-01-01T00:00:00.000Z',
-          limit: new Date(T + 30 * 60_000).toISOString(),
-        }),
-      },
-    ]);
-    expect(JSON.stringify(floorAlarms(t))).not.toContain('PT1:');
-    expect(svc.decide(req(pass({ id: 'ff0001' })))).toMatchObject({ granted: true, reason: 'ok' });
-    // a second jump within 10 min is held back and counted in the next alarm, not one alarm per scan
-    svc.decide(req(pass({ id: 'ff9998', iat: y9999, exp: y9999 + 3600 })));
-    expect(floorAlarms(t)).toHaveLength(1);
-  });
+  ])(
+    'a pass for %s with iat in year 9999 moves no floor, raises an alarm, and valid passes keep opening',
+    (_, over) => {
+      const { svc, t } = setup({ synced: false, floorMs: T - 60_000 });
+      const y9999 = Date.UTC(9999, 0, 1) / 1000;
+      svc.decide(req(pass({ id: 'ff9999', iat: y9999, exp: y9999 + 3600, ...over })));
+      expect(t.store.clock.timeFloor()).toBe(T - 60_000);
+      expect(floorAlarms(t)).toMatchObject([
+        {
+          dev: LOCK,
+          data: expect.objectContaining({
+            alarm: 'time_floor_jump_refused',
+            source: 'pass',
+            pass_id: 'ff9999',
+            iat: '9999-01-01T00:00:00.000Z',
+            limit: new Date(T + 30 * 60_000).toISOString(),
+          }),
+        },
+      ]);
+      expect(JSON.stringify(floorAlarms(t))).not.toContain('PT1:');
+      expect(svc.decide(req(pass({ id: 'ff0001' })))).toMatchObject({ granted: true, reason: 'ok' });
+      // a second jump within 10 min is held back and counted in the next alarm, not one alarm per scan
+      svc.decide(req(pass({ id: 'ff9998', iat: y9999, exp: y9999 + 3600 })));
+      expect(floorAlarms(t)).toHaveLength(1);
+    },
+  );
 
   it('lets a pass good for this lock raise the floor up to 30 min beyond the best known time, and no further', () => {
     const { svc, t } = setup({ startMs: T, synced: false, floorMs: T });
