@@ -7,6 +7,7 @@ import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { EventLog } from '../store/event-log.js';
 import type { MetaStore } from '../store/meta.js';
+import { recordFloorAudits } from '../store/time-floor.js';
 import { KeyStore, META_REVOCATION_VERSION, RevocationStore } from './access-store.js';
 import { CardStore } from './card-store.js';
 import type { PassClaims } from './claims.js';
@@ -109,6 +110,7 @@ export class AccessService {
   readonly pins: PinStore;
   readonly cards: CardStore;
   private readonly db: Database;
+  private readonly deps: AccessStoreDeps;
   private readonly events: EventLog;
   private readonly clock: Clock;
   private readonly zone: ZoneClock;
@@ -127,6 +129,7 @@ export class AccessService {
 
   constructor(opts: AccessServiceOptions) {
     const { db, events, meta, clock } = opts.store;
+    this.deps = opts.store;
     this.db = db;
     this.events = events;
     this.clock = clock;
@@ -167,7 +170,8 @@ export class AccessService {
    * only when the store cannot commit (disk full, I/O error); then nothing was recorded and the door stays shut.
    */
   decide(req: DecisionRequest): Decision {
-    this.clock.reload();
+    // an operator's `portier time floor` from another process: adopt it, and record its audit in this process
+    if (this.clock.reload()) recordFloorAudits(this.deps, this.events.gw);
     const draft = this.draft(req, true);
     const decision = this.commit(req, draft);
     this.counter?.inc({ lock: req.lock, reason: decision.reason });

@@ -3,6 +3,7 @@ import { AccessController } from '../access/controller.js';
 import type { DeviceEntry, GatewayConfig } from '../config/schema.js';
 import type { Store } from '../store/store.js';
 import { openStore } from '../store/store.js';
+import { recordFloorAudits } from '../store/time-floor.js';
 import { BridgeApi } from '../sync/bridge-api.js';
 import { GatewayCommandHandlers } from '../sync/gateway-commands.js';
 import { LOCAL_LINK_MAX_INFLIGHT, LocalPublisher } from '../sync/local.js';
@@ -145,7 +146,11 @@ export class Gateway {
       }
     }
     this.cloud?.start();
-    this.floorTimer = setInterval(() => this.store.clock.persist(), FLOOR_PERSIST_MS);
+    recordFloorAudits(this.store, this.id);
+    this.floorTimer = setInterval(() => {
+      this.store.clock.persist();
+      recordFloorAudits(this.store, this.id);
+    }, FLOOR_PERSIST_MS);
     this.floorTimer.unref();
     this.log.info({ gateway: this.id, devices: this.hosts.size, stateDir: config.gateway.state_dir }, 'gateway ready');
   }

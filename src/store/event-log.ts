@@ -73,7 +73,8 @@ export class EventLog {
 
   constructor(
     private readonly db: Database,
-    private readonly gw: string,
+    /** the gateway id every event carries */
+    readonly gw: string,
     private readonly clock: Clock,
   ) {
     this.insertEvent = db.prepare(INSERT_EVENT_SQL);

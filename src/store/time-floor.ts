@@ -1,5 +1,14 @@
 import { ErrorCode, PortierError } from '../core/errors.js';
+import type { EventLog } from './event-log.js';
+import type { MetaStore } from './meta.js';
 import type { Store } from './store.js';
+
+/**
+ * meta key: operator changes of the floor made by the CLI, waiting to be recorded as `provisioning.change` events.
+ * A one-shot command must not write events beside a running daemon (each process numbers `seq` itself), so the
+ * daemon records them when it adopts the change, or the next start does.
+ */
+const PENDING_AUDIT_KEY = 'time_floor_audit_pending';
 
 /** meta key: the signed iat (s) of the last `time-floor` command applied, so an older one is never replayed */
 const COMMAND_IAT_KEY = 'time_floor_command_iat';
@@ -20,6 +29,38 @@ export function setTimeFloor(store: Store, ms: number): FloorChange {
   const previous = store.clock.timeFloor();
   store.clock.setByOperator(ms);
   return { floor: iso(ms), previous: iso(previous) };
+}
+
+/** The CLI's `portier time floor --set|--reset`: set it, and leave the audit record for the gateway to write. */
+export function setTimeFloorFromCli(store: Store, ms: number): FloorChange {
+  return store.db.transaction(() => {
+    const change = setTimeFloor(store, ms);
+    const pending = readPending(store.meta);
+    const action = ms > 0 ? 'time_floor_set' : 'time_floor_cleared';
+    pending.push({ action, ...change, actor: 'cli', at: new Date().toISOString() });
+    store.meta.set(PENDING_AUDIT_KEY, JSON.stringify(pending));
+    return change;
+  })();
+}
+
+/** Record the CLI's floor changes still waiting as durable `provisioning.change` events; returns how many. */
+export function recordFloorAudits(store: { meta: MetaStore; events: EventLog }, dev: string): number {
+  const pending = readPending(store.meta);
+  if (!pending.length) return 0;
+  for (const data of pending) store.events.recordNow({ dev, type: 'provisioning.change', data });
+  store.meta.set(PENDING_AUDIT_KEY, '[]');
+  return pending.length;
+}
+
+function readPending(meta: MetaStore): Array<Record<string, unknown>> {
+  const raw = meta.get(PENDING_AUDIT_KEY);
+  if (!raw) return [];
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return Array.isArray(parsed) ? (parsed as Array<Record<string, unknown>>) : [];
+  } catch {
+    return [];
+  }
 }
 
 /**

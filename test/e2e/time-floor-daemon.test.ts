@@ -5,6 +5,7 @@ import { openStore } from '../../src/store/store.js';
 import { eventually, type LogLine, PortierProcess } from '../helpers/daemon.js';
 import { type DoorRig, decided, doorRig, importKeys, ready } from '../helpers/door-rig.js';
 import { makeIssuer, pt1Pass } from '../helpers/issuer.js';
+import { portier, portierJson } from '../integration/access/cli.js';
 
 const Y9999 = Date.UTC(9999, 0, 1) / 1000;
 
@@ -96,6 +97,49 @@ describe('a pass issued in year 9999 at the daemon', () => {
         { source: 'pass', lock: 'door-1', pass_id: 'f10a7999', iat: '9999-01-01T00:00:00.000Z' },
       ]);
       expect(JSON.stringify(alarms)).not.toContain(jwt.slice(0, 40));
+    } finally {
+      store.close();
+    }
+  });
+
+  it('portier time floor lowers a wrong floor while the daemon runs: the next pass opens, no restart, audited', async () => {
+    const r = await doorRig({ trustSystemClock: true });
+    rig = r;
+    const issuer = makeIssuer();
+    await importKeys(r, issuer.jwks);
+    // a floor in year 9999, as an older version left it after a wrong iat; even a synced clock cannot help
+    const seed = openStore({ stateDir: r.stateDir, gatewayId: 'e2e-gw', log: silentLogger() });
+    seed.meta.writeFloor(Y9999 * 1000);
+    seed.close();
+    const d = await start(r);
+    expect(await scan(d, await pt1Pass(issuer.key, { aud: 'door-1' }))).toMatchObject({ reason: 'expired' });
+    const shown = await portierJson(['time', 'floor', '--state-dir', r.stateDir]);
+    expect(shown).toMatchObject({ code: 0, json: { floor: '9999-01-01T00:00:00.000Z', tq: 'floor' } });
+    const at = new Date().toISOString();
+    const set = await portierJson(['time', 'floor', '--set', at, '--state-dir', r.stateDir]);
+    expect(set).toMatchObject({ code: 0, json: { floor: at, previous: '9999-01-01T00:00:00.000Z' } });
+    expect(await scan(d, await pt1Pass(issuer.key, { aud: 'door-1' }))).toMatchObject({ reason: 'ok' });
+    await opened(r, 1);
+    await stop(d);
+    const help = await portier(['time', 'floor', '--help']);
+    expect(help).toMatchObject({ code: 0 });
+    expect(help.stdout).toContain('--set ISO_TIME | --reset');
+    const bad = await portier(['time', 'floor', '--set', 'yesterday', '--state-dir', r.stateDir]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--set wants an ISO time/);
+    const cleared = await portierJson(['time', 'floor', '--reset', '--state-dir', r.stateDir]);
+    expect(cleared).toMatchObject({ code: 0, json: { floor: null } });
+    // no daemon ran to adopt the reset: the next start records its audit
+    await stop(await start(r));
+    const store = openStore({ stateDir: r.stateDir, gatewayId: 'e2e-gw', log: silentLogger() });
+    try {
+      // cleared, then raised again by the synced clock of the last run: the present, not year 9999
+      expect(store.meta.readFloor()).toBeLessThan(Date.now() + 1000);
+      const audit = store.events.tail(200).filter((e) => e.type === 'provisioning.change');
+      expect(audit.map((e) => e.data)).toMatchObject([
+        { action: 'time_floor_set', floor: at, previous: '9999-01-01T00:00:00.000Z', actor: 'cli' },
+        { action: 'time_floor_cleared', floor: null, actor: 'cli' },
+      ]);
     } finally {
       store.close();
     }

@@ -1,11 +1,12 @@
-import { setTimeFloor } from '../../store/time-floor.js';
+import { setTimeFloorFromCli } from '../../store/time-floor.js';
 import { type Command, output, str, UsageError } from '../command.js';
 import { guarded, stateDirOption, withAccess } from './keys.js';
 
 /**
  * `portier time floor [--set ISO | --reset]`: show the gateway's time floor, or set it as an operator (lower, after an
- * issuer with a wrong clock raised it; higher, on a gateway that has never known the time) or clear it. A change is
- * audited as a `provisioning.change` event; a running daemon adopts it at its next decision or floor check.
+ * issuer with a wrong clock raised it; higher, on a gateway that has never known the time) or clear it. A running
+ * daemon adopts it at its next decision or floor check (at most a minute) and records it as a `provisioning.change`
+ * event; without one, the next start does.
  */
 const floor: Command = {
   path: ['time', 'floor'],
@@ -27,13 +28,7 @@ const floor: Command = {
         const ms = store.clock.timeFloor();
         return { floor: ms > 0 ? new Date(ms).toISOString() : null, now: new Date(now.ms).toISOString(), tq: now.tq };
       }
-      const change = setTimeFloor(store, target ?? 0);
-      store.events.recordNow({
-        dev: io.env.PORTIER_GATEWAY_ID ?? 'cli',
-        type: 'provisioning.change',
-        data: { action: reset ? 'time_floor_cleared' : 'time_floor_set', ...change, actor: 'cli' },
-      });
-      return change;
+      return setTimeFloorFromCli(store, target ?? 0);
     });
     output(io, args, result, () =>
       'previous' in result
