@@ -13,4 +13,9 @@ export const lockAccessSettings = {
     .default([]),
   /** When the time is unknown (no NTP, no RTC, no floor): deny (default) or allow passes without a time check. */
   time_unknown: z.enum(['deny', 'allow']).default('deny'),
+  /**
+   * Digits of this lock's keypad codes, 8-10 (default 8); the keypad takes exactly this many. Shorter codes cannot
+   * keep the guessing odds of docs/pins.md; longer ones get a larger guess budget.
+   */
+  pin_length: z.number().int().min(8, 'PIN codes have 8-10 digits').max(10, 'PIN codes have 8-10 digits').default(8),
 };

@@ -11,9 +11,9 @@ import { recordFloorAudits } from '../store/time-floor.js';
 import { KeyStore, META_REVOCATION_VERSION, RevocationStore } from './access-store.js';
 import { CardStore } from './card-store.js';
 import type { PassClaims } from './claims.js';
+import { type Draft, draftCard, draftPin } from './credential-drafts.js';
 import type { Keyring } from './keyring.js';
-import { matchPin, type PinSlot } from './pin.js';
-import { DEFAULT_LOCKOUT, type LockoutPolicy, PinStore } from './pin-store.js';
+import { PinStore } from './pin-store.js';
 import { audienceMatches, checkPolicy, DEFAULT_LEEWAY_S, type TimeUnknownPolicy } from './policy.js';
 import type { ReasonCode } from './reasons.js';
 import { SubjectHasher } from './subject.js';
@@ -34,7 +34,6 @@ export interface AccessServiceOptions {
   timezone?: string;
   /** s of clock difference tolerated at nbf/exp, 0-600, default 60. */
   leewayS?: number;
-  lockout?: LockoutPolicy;
   log?: Logger;
   metrics?: Metrics;
 }
@@ -51,6 +50,8 @@ export interface DecisionRequest {
   timeUnknownPolicy?: TimeUnknownPolicy;
   /** The reader that took the credential, for the audit trail. */
   reader?: string;
+  /** Digits a PIN must have at this lock (its `pin_length`, 8-10, default 8); any other length is `malformed`. */
+  pinLength?: number;
 }
 
 /** A committed decision: when `granted`, the use is durable and the caller may move the relay. */
@@ -68,19 +69,6 @@ export interface Decision {
   usesLeft?: number;
   /** The `access.decision` event as committed. */
   event: PortierEvent;
-}
-
-interface Draft {
-  reason: ReasonCode;
-  passId?: string;
-  sub?: string;
-  extra?: Record<string, unknown>;
-  /** Runs inside the commit transaction; may turn a grant into a denial (uses, replay). */
-  commit?: () => { reason?: ReasonCode; extra?: Record<string, unknown> } | undefined;
-  /** The same judgement as `commit`, read-only, for a preview. */
-  check?: () => { reason?: ReasonCode; extra?: Record<string, unknown> } | undefined;
-  /** s, the pass's expiry (previews show it). */
-  exp?: number;
 }
 
 /** What `decide` would answer now: nothing recorded, no use counted, no time floor raised. */
@@ -138,7 +126,7 @@ export class AccessService {
     this.log = opts.log?.child({ component: 'access' });
     this.keys = new KeyStore(db, meta);
     this.revocations = new RevocationStore(db, meta);
-    this.pins = new PinStore(db, opts.lockout ?? DEFAULT_LOCKOUT);
+    this.pins = new PinStore(db);
     this.cards = new CardStore(db);
     this.floorAlarm = new FloorJumpAlarm(events);
     this.subjects = new SubjectHasher(meta);
@@ -219,8 +207,8 @@ export class AccessService {
     const now = this.clock.now();
     const { kind, value } = req.credential;
     if (kind === 'pass') return this.draftPass(req, value, now, deciding);
-    if (kind === 'pin') return this.draftPin(req, typeof value === 'string' ? value : '', now);
-    return this.draftCard(req, typeof value === 'string' ? value.trim() : '', now);
+    if (kind === 'pin') return draftPin(this, req, typeof value === 'string' ? value : '', now);
+    return draftCard(this, req, typeof value === 'string' ? value.trim() : '', now, this.leewayS);
   }
 
   private draftPass(req: DecisionRequest, value: string | Uint8Array, before: Now, deciding: boolean): Draft {
@@ -286,57 +274,6 @@ export class AccessService {
     if (left.reason) return left;
     this.putUses.run(c.id, c.uses!, c.exp, nowMs);
     return { extra: { uses_left: (left.extra.uses_left as number) - 1 } };
-  }
-
-  private draftPin(req: DecisionRequest, code: string, now: Now): Draft {
-    const lock = req.lock;
-    if (now.tq === 'unknown' && req.timeUnknownPolicy !== 'allow') return { reason: 'time_unknown' };
-    const lockedMs = this.pins.lockedFor(lock, now.ms);
-    if (lockedMs > 0) return { reason: 'locked_out', extra: { locked_ms: lockedMs } };
-    const secret = this.pins.secret(lock);
-    if (!secret) return { reason: 'unknown_key', extra: { detail: 'no PIN secret for this lock' } };
-    const trimmed = code.trim();
-    const slot = matchPin(secret, lock, trimmed, Math.floor(now.ms / 1000));
-    if (!slot) {
-      const malformed = !/^\d{6,8}$/.test(trimmed);
-      return {
-        reason: malformed ? 'malformed' : 'wrong_code',
-        commit: () => {
-          const f = this.pins.recordFailure(lock, now.ms);
-          return { extra: { failures: f.failures, locked_ms: f.lockedMs } };
-        },
-      };
-    }
-    const passId = pinId(lock, slot);
-    if (this.revocations.isRevoked(passId, undefined)) return { reason: 'revoked', passId };
-    return {
-      reason: 'ok',
-      passId,
-      check: () => (slot.oneTime && this.pins.oneTimeUsed(lock, slot) ? { reason: 'uses_exhausted' } : undefined),
-      commit: () => {
-        if (slot.oneTime) {
-          if (this.pins.oneTimeUsed(lock, slot)) return { reason: 'uses_exhausted' };
-          this.pins.markOneTimeUsed(lock, slot);
-        }
-        this.pins.recordSuccess(lock);
-        return undefined;
-      },
-    };
-  }
-
-  private draftCard(req: DecisionRequest, card: string, now: Now): Draft {
-    const grant = card ? this.cards.get(card) : undefined;
-    if (!grant) return { reason: 'unknown_card' };
-    const draft: Draft = { reason: 'ok', passId: `card:${grant.card}` };
-    if (grant.sub !== undefined) draft.sub = grant.sub;
-    const leewayMs = this.leewayS * 1000;
-    if (!audienceMatches(grant.aud, req.lock, req.lockGroups)) draft.reason = 'wrong_lock';
-    else if (now.tq === 'unknown' && req.timeUnknownPolicy !== 'allow' && (grant.nbf ?? grant.exp) !== undefined) {
-      draft.reason = 'time_unknown';
-    } else if (grant.nbf !== undefined && now.ms + leewayMs < grant.nbf * 1000) draft.reason = 'not_yet_valid';
-    else if (grant.exp !== undefined && now.ms - leewayMs >= grant.exp * 1000) draft.reason = 'expired';
-    else if (this.revocations.isRevoked(draft.passId!, grant.sub)) draft.reason = 'revoked';
-    return draft;
   }
 
   /**
@@ -405,9 +342,4 @@ export class AccessService {
     this.db.prepare('DELETE FROM access_uses WHERE exp < ?').run(Math.floor(cutoff / 1000));
     this.pins.prune(cutoff);
   }
-}
-
-/** The id a PIN code is known by in decisions and on the revocation list. */
-export function pinId(lock: string, slot: PinSlot): string {
-  return `pin:${lock}:${slot.slotStart}:${slot.hours}:${slot.oneTime ? 'once' : 'dur'}`;
 }

@@ -236,40 +236,55 @@ describe('time floor and unknown time', () => {
 });
 
 describe('PIN and card credentials', () => {
-  it('opens for a valid code, once for a one-time code, and locks the keypad out after 5 wrong codes', () => {
+  it('opens for a valid code, once for a one-time code, and spends the guess budget on wrong codes', () => {
     const { svc, t } = setup();
     const secret = svc.pins.setSecret(LOCK);
     const pin = (value: string) => svc.decide({ lock: LOCK, credential: { kind: 'pin', value } });
     const dur = pinCode(secret, LOCK, pinSlot(NOW, 24, false), 8);
-    const once = pinCode(secret, LOCK, pinSlot(NOW, 4, true), 6);
+    const once = pinCode(secret, LOCK, pinSlot(NOW, 4, true), 8);
     expect(pin(dur)).toMatchObject({ granted: true, passId: `pin:${LOCK}:${NOW}:24:dur` });
     expect(pin(dur).granted).toBe(true);
     expect(pin(once).granted).toBe(true);
     expect(pin(once)).toMatchObject({ granted: false, reason: 'uses_exhausted' });
+    // any other length than the lock's is malformed and costs no guess: the 6-digit tail of a good code included
     expect(pin('12')).toMatchObject({ reason: 'malformed' });
-    for (let i = 0; i < 3; i++) expect(pin('00000000').reason).toBe('wrong_code');
+    expect(pin(dur.slice(2))).toMatchObject({
+      reason: 'malformed',
+      event: { data: { detail: 'this keypad takes 8 digits' } },
+    });
+    for (let i = 1; i < 10; i++) expect(pin('00000000').event.data).toMatchObject({ failures: i, locked_ms: 0 });
+    // the tenth wrong code spends the burst: the next guess is due in 4 h (GUESS_BUDGETS[8])
     expect(pin('00000000')).toMatchObject({
       reason: 'wrong_code',
-      event: { data: { failures: 5, locked_ms: 30_000 } },
+      event: { data: { failures: 10, locked_ms: 4 * 3600_000 } },
     });
     // locked out: even the right code is refused without being checked
     expect(pin(dur)).toMatchObject({ granted: false, reason: 'locked_out' });
-    t.wall.ms += 31_000;
-    expect(pin('00000000')).toMatchObject({
-      reason: 'wrong_code',
-      event: { data: { failures: 6, locked_ms: 60_000 } },
-    });
-    t.wall.ms += 61_000;
+    t.wall.ms += 4 * 3600_000;
     expect(pin(dur).granted).toBe(true);
-    expect(pin('00000000').event.data.failures).toBe(1);
+    // a good code does not refill the budget: the next wrong code locks for another 4 h
+    expect(pin('00000000').event.data).toMatchObject({ failures: 1, locked_ms: 4 * 3600_000 });
+    t.wall.ms += 4 * 3600_000;
     svc.revocations.revoke('pass', `pin:${LOCK}:${NOW}:24:dur`);
     expect(pin(dur).reason).toBe('revoked');
+  });
+
+  it("takes exactly the lock's pin_length", () => {
+    const { svc } = setup();
+    const secret = svc.pins.setSecret(LOCK);
+    const code10 = pinCode(secret, LOCK, pinSlot(NOW, 24, false), 10);
+    const at = (value: string, pinLength?: number) =>
+      svc.decide({ lock: LOCK, credential: { kind: 'pin', value }, ...(pinLength ? { pinLength } : {}) }).reason;
+    expect(at(code10, 10)).toBe('ok');
+    expect(at(code10.slice(2), 10)).toBe('malformed');
+    expect(at(code10.slice(2))).toBe('ok'); // the same slot's 8-digit code, at a lock of 8
+    expect(at(code10)).toBe('malformed');
   });
 
   it('keeps the keypad lock-out across a restart', () => {
     const { svc, t } = setup();
     svc.pins.setSecret(LOCK);
-    for (let i = 0; i < 5; i++) svc.decide({ lock: LOCK, credential: { kind: 'pin', value: '11111111' } });
+    for (let i = 0; i < 10; i++) svc.decide({ lock: LOCK, credential: { kind: 'pin', value: '11111111' } });
     t.store.close();
     const svc2 = new AccessService({ store: t.reopen() });
     expect(svc2.decide({ lock: LOCK, credential: { kind: 'pin', value: '11111111' } }).reason).toBe('locked_out');
