@@ -59,7 +59,7 @@ export function pinMessage(lock: string, slot: PinSlot): Buffer {
 }
 
 /** The code for one slot. */
-export function pinCode(secret: Uint8Array, lock: string, slot: PinSlot, digits = MAX_DIGITS): string {
+export function pinCode(secret: Uint8Array, lock: string, slot: PinSlot, digits = DEFAULT_DIGITS): string {
   if (!Number.isInteger(digits) || digits < MIN_DIGITS || digits > MAX_DIGITS) {
     throw new PortierError(ErrorCode.AccessMalformed, `PIN digits must be ${MIN_DIGITS}-${MAX_DIGITS}`);
   }
