@@ -1,8 +1,8 @@
 import type { Now } from '../core/clock.js';
-import type { RevocationStore } from './access-store.js';
-import type { CardStore } from './card-store.js';
+import type { RevocationStore } from '../store/access-store.js';
+import type { CardStore } from '../store/card-store.js';
+import { GUESS_BUDGETS, type PinStore } from '../store/pin-store.js';
 import { DEFAULT_DIGITS, matchPin, type PinSlot } from './pin.js';
-import { GUESS_BUDGETS, type PinStore } from './pin-store.js';
 import { audienceMatches } from './policy.js';
 import type { ReasonCode } from './reasons.js';
 import type { DecisionRequest } from './service.js';

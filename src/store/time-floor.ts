@@ -33,14 +33,14 @@ export function setTimeFloor(store: Store, ms: number): FloorChange {
 
 /** The CLI's `portier time floor --set|--reset`: set it, and leave the audit record for the gateway to write. */
 export function setTimeFloorFromCli(store: Store, ms: number): FloorChange {
-  return store.db.transaction(() => {
+  return store.transaction(() => {
     const change = setTimeFloor(store, ms);
     const pending = readPending(store.meta);
     const action = ms > 0 ? 'time_floor_set' : 'time_floor_cleared';
     pending.push({ action, ...change, actor: 'cli', at: new Date().toISOString() });
     store.meta.set(PENDING_AUDIT_KEY, JSON.stringify(pending));
     return change;
-  })();
+  });
 }
 
 /** Record the CLI's floor changes still waiting as durable `provisioning.change` events; returns how many. */
@@ -68,7 +68,7 @@ function readPending(meta: MetaStore): Array<Record<string, unknown>> {
  * (its signed iat), so an old command replayed after its id left the journal cannot set the floor back.
  */
 export function setFloorOnce(store: Store, ms: number, issuedAtS: number): FloorChange & { issued_at: number } {
-  return store.db.transaction(() => {
+  return store.transaction(() => {
     const last = Number(store.meta.get(COMMAND_IAT_KEY) ?? '0');
     if (issuedAtS <= last) {
       throw new PortierError(
@@ -78,5 +78,5 @@ export function setFloorOnce(store: Store, ms: number, issuedAtS: number): Floor
     }
     store.meta.set(COMMAND_IAT_KEY, String(issuedAtS));
     return { ...setTimeFloor(store, ms), issued_at: issuedAtS };
-  })();
+  });
 }

@@ -145,7 +145,7 @@ describe('Wiegand reader and keypad to relay', () => {
 
   it('locks the keypad out once the guess budget is spent, even for the right code', async () => {
     const wrong = async () => (await next(() => reader.keys('00000000#'))).data;
-    // 10 wrong codes at once, then one per 4 h (src/access/pin-store.ts GUESS_BUDGETS[8]); one was spent above
+    // 10 wrong codes at once, then one per 4 h (src/store/pin-store.ts GUESS_BUDGETS[8]); one was spent above
     for (let i = 2; i < 10; i++) expect(await wrong()).toMatchObject({ reason: 'wrong_code', locked_ms: 0 });
     const spent = await wrong();
     expect(spent).toMatchObject({ reason: 'wrong_code', failures: 10 });

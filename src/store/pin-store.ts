@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
+import type { PinSlot } from '../access/pin.js';
 import { ErrorCode, PortierError } from '../core/errors.js';
-import type { PinSlot } from './pin.js';
 
 /**
  * A keypad's guess budget, a token bucket of wrong codes: `burst` wrong codes at once, then one more per `refillMs`.
