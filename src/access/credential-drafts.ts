@@ -3,9 +3,9 @@ import type { RevocationStore } from '../store/access-store.js';
 import type { CardStore } from '../store/card-store.js';
 import { GUESS_BUDGETS, type PinStore } from '../store/pin-store.js';
 import { DEFAULT_DIGITS, matchPin, type PinSlot } from './pin.js';
+import type { TimeUnknownPolicy } from './policy.js';
 import { audienceMatches } from './policy.js';
 import type { ReasonCode } from './reasons.js';
-import type { DecisionRequest } from './service.js';
 
 /** What the access service has decided before its commit: the reason so far, and the work for the commit. */
 export interface Draft {
@@ -21,6 +21,15 @@ export interface Draft {
   exp?: number;
 }
 
+/** What the PIN and card steps read of a decision request (AccessService's DecisionRequest). */
+export interface CredentialRequest {
+  lock: string;
+  lockGroups?: readonly string[];
+  timeUnknownPolicy?: TimeUnknownPolicy;
+  /** Digits a PIN must have at this lock, 8-10, default 8. */
+  pinLength?: number;
+}
+
 /** The stores the PIN and card steps read. */
 export interface CredentialStores {
   pins: PinStore;
@@ -33,7 +42,7 @@ export interface CredentialStores {
  * (it cannot match). A wrong code of the right length costs one guess from the keypad's budget (GUESS_BUDGETS), in
  * the commit transaction; with the budget spent every code is `locked_out`, unchecked, until the next guess is due.
  */
-export function draftPin(s: CredentialStores, req: DecisionRequest, code: string, now: Now): Draft {
+export function draftPin(s: CredentialStores, req: CredentialRequest, code: string, now: Now): Draft {
   const lock = req.lock;
   const digits = req.pinLength ?? DEFAULT_DIGITS;
   const budget = GUESS_BUDGETS[digits];
@@ -75,7 +84,7 @@ export function draftPin(s: CredentialStores, req: DecisionRequest, code: string
 }
 
 /** A card from the card list, at a lock it names, within its validity. */
-export function draftCard(s: CredentialStores, req: DecisionRequest, card: string, now: Now, leewayS: number): Draft {
+export function draftCard(s: CredentialStores, req: CredentialRequest, card: string, now: Now, leewayS: number): Draft {
   const grant = card ? s.cards.get(card) : undefined;
   if (!grant) return { reason: 'unknown_card' };
   const draft: Draft = { reason: 'ok', passId: `card:${grant.card}` };
