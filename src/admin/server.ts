@@ -102,7 +102,7 @@ export async function startAdmin(gateway: OperatedGateway, opts: AdminOptions): 
   const ctx: AdminContext = {
     gateway,
     log,
-    states: new DeviceStates(gateway.store.query, gateway.bus),
+    states: new DeviceStates((types, rows) => gateway.store.latestEvents(types, rows), gateway.bus, gateway.background),
     outbox,
     passes: new PassChecker(gateway.access.service),
     metrics: new MetricsCollector(gateway, outbox),

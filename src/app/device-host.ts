@@ -19,16 +19,9 @@ import { deviceMemoryKey } from '../store/meta.js';
 import type { Store } from '../store/store.js';
 
 /** How the host reaches the wires; the gateway supplies these (shared links are created once). */
-export interface HostTransports {
+export type HostTransports = Pick<DriverContext<unknown>, 'mqtt' | 'gpio' | 'coap' | 'http' | 'udp' | 'shared'> & {
   serial(opts: SerialOptions, log: Logger): SerialLink;
-  mqtt(): MqttLink;
-  gpio(): GpioBackend;
-  coap(): CoapLink;
-  http(): HttpTransport;
-  udp(): UdpTransport;
-  /** What the gateway's devices share (one per gateway). */
-  shared: SharedObjects;
-}
+};
 
 export interface HostDeps {
   store: Store;
