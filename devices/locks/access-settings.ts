@@ -21,4 +21,9 @@ export const lockAccessSettings = {
    * read-only lock sensor instead of a lock it could command.
    */
   local_mqtt_control: z.boolean().default(false),
+  /**
+   * Digits of this lock's keypad codes, 8-10 (default 8); the keypad takes exactly this many. Shorter codes cannot
+   * keep the guessing odds of docs/pins.md; longer ones get a larger guess budget.
+   */
+  pin_length: z.number().int().min(8, 'PIN codes have 8-10 digits').max(10, 'PIN codes have 8-10 digits').default(8),
 };

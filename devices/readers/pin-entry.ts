@@ -17,8 +17,8 @@ export class PinEntry {
   private overflowed = false;
 
   constructor(
-    /** digits kept at most; typing more makes the code void (Portier's offline codes have 6-8 digits) */
-    readonly maxDigits = 8,
+    /** digits kept at most; typing more makes the code void (Portier's offline codes have 8-10 digits) */
+    readonly maxDigits = 10,
     /** ms without a key after which the typed digits are forgotten */
     readonly timeoutMs = 10_000,
   ) {}

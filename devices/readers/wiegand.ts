@@ -31,8 +31,8 @@ export const wiegandConfig = z
     frame_gap_ms: z.number().int().min(2).max(2000).default(25),
     /** ms without a key after which typed digits are forgotten, 1000-120000 */
     pin_timeout_ms: z.number().int().min(1000).max(120_000).default(10_000),
-    /** digits of a PIN at most, 4-16 */
-    pin_max_digits: z.number().int().min(4).max(16).default(8),
+    /** digits typed at most before the entry is void, 4-16 (a lock takes exactly its own `pin_length`, 8-10) */
+    pin_max_digits: z.number().int().min(4).max(16).default(10),
   })
   .strict()
   .refine((c) => c.d0_pin !== c.d1_pin, { message: 'd0_pin and d1_pin must be different lines', path: ['d1_pin'] });

@@ -14,6 +14,8 @@ export interface LockAccessSettings {
   groups?: string[];
   /** The door's rule when the gateway does not know the time. */
   time_unknown?: TimeUnknownPolicy;
+  /** Digits of the lock's keypad codes (8-10). */
+  pin_length?: number;
 }
 
 /** The locks as access sees them; the composition root answers from its running devices and the registry. */
@@ -112,6 +114,7 @@ export class AccessController {
       credential: { kind: c.kind, value: c.value },
       timeUnknownPolicy: settings.time_unknown ?? 'deny',
       reader: c.reader,
+      ...(settings.pin_length !== undefined ? { pinLength: settings.pin_length } : {}),
     });
     if (decision.granted) await this.open(c.lock, decision);
     return decision;

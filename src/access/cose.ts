@@ -32,8 +32,18 @@ export const COSE_ALG_ID: Record<PassAlg, number> = { EdDSA: -8, ES256: -7 };
  *   are covered by the signature, so only the issuer could write a duplicate there, and a duplicate in the unsigned
  *   header can only point at another key, whose signature check then fails.
  * - Depth is bounded by the pass size cap (checked before decoding) and by the stack; a RangeError is a `malformed`.
+ * - 64-bit integers decode as numbers (`int64AsNumber`), not bigints: a NumericDate after 2106 (2^32 s) is a uint64
+ *   in CBOR, and a bigint would make a pass valid until 2200 `not_a_pass`. Claims are range-checked after.
  */
-const decoder = new Decoder({ mapsAsObjects: false, useRecords: false, structuredClone: false, useFloat32: 0 });
+const decoderOptions = {
+  mapsAsObjects: false,
+  useRecords: false,
+  structuredClone: false,
+  useFloat32: 0,
+  // cbor-x supports it (decode.js); its typings do not list it, hence the variable rather than a literal
+  int64AsNumber: true,
+} as const;
+const decoder = new Decoder(decoderOptions);
 
 /** Decode CBOR from any byte view. */
 export function cborDecode(bytes: Uint8Array): unknown {

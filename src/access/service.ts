@@ -1,7 +1,8 @@
 import { Counter } from 'prom-client';
-import type { Clock, Now } from '../core/clock.js';
+import { type Clock, MAX_FLOOR_STEP_MS, type Now } from '../core/clock.js';
 import { ErrorCode, PortierError } from '../core/errors.js';
 import type { PortierEvent } from '../core/events.js';
+import { FloorJumpAlarm } from '../core/floor-alarm.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import { KeyStore, META_REVOCATION_VERSION, RevocationStore } from '../store/access-store.js';
@@ -11,11 +12,12 @@ import { durableTransaction } from '../store/durable.js';
 import type { EventLog } from '../store/event-log.js';
 import type { MetaStore } from '../store/meta.js';
 import { PassUses } from '../store/pass-uses.js';
-import { DEFAULT_LOCKOUT, type LockoutPolicy, PinStore } from '../store/pin-store.js';
+import { PinStore } from '../store/pin-store.js';
 import type { Store } from '../store/store.js';
+import { recordFloorAudits } from '../store/time-floor.js';
 import type { PassClaims } from './claims.js';
+import { type Draft, draftCard, draftPin } from './credential-drafts.js';
 import type { Keyring } from './keyring.js';
-import { matchPin, type PinSlot } from './pin.js';
 import { audienceMatches, checkPolicy, DEFAULT_LEEWAY_S, type TimeUnknownPolicy } from './policy.js';
 import type { ReasonCode } from './reasons.js';
 import { SubjectHasher } from './subject.js';
@@ -36,7 +38,6 @@ export interface AccessServiceOptions {
   timezone?: string;
   /** s of clock difference tolerated at nbf/exp, 0-600, default 60. */
   leewayS?: number;
-  lockout?: LockoutPolicy;
   log?: Logger;
   metrics?: Metrics;
 }
@@ -53,6 +54,8 @@ export interface DecisionRequest {
   timeUnknownPolicy?: TimeUnknownPolicy;
   /** The reader that took the credential, for the audit trail. */
   reader?: string;
+  /** Digits a PIN must have at this lock (its `pin_length`, 8-10, default 8); any other length is `malformed`. */
+  pinLength?: number;
 }
 
 /** A committed decision: when `granted`, the use is durable and the caller may move the relay. */
@@ -70,19 +73,6 @@ export interface Decision {
   usesLeft?: number;
   /** The `access.decision` event as committed. */
   event: PortierEvent;
-}
-
-interface Draft {
-  reason: ReasonCode;
-  passId?: string;
-  sub?: string;
-  extra?: Record<string, unknown>;
-  /** Runs inside the commit transaction; may turn a grant into a denial (uses, replay). */
-  commit?: () => { reason?: ReasonCode; extra?: Record<string, unknown> } | undefined;
-  /** The same judgement as `commit`, read-only, for a preview. */
-  check?: () => { reason?: ReasonCode; extra?: Record<string, unknown> } | undefined;
-  /** s, the pass's expiry (previews show it). */
-  exp?: number;
 }
 
 /** What `decide` would answer now: nothing recorded, no use counted, no time floor raised. */
@@ -112,6 +102,7 @@ export class AccessService {
   readonly pins: PinStore;
   readonly cards: CardStore;
   private readonly db: Store['db'];
+  private readonly deps: AccessStoreDeps;
   private readonly meta: MetaStore;
   private readonly uses: PassUses;
   private readonly events: EventLog;
@@ -119,6 +110,7 @@ export class AccessService {
   private readonly zone: ZoneClock;
   private readonly leewayS: number;
   private readonly subjects: SubjectHasher;
+  private readonly floorAlarm: FloorJumpAlarm;
   private readonly log: Logger | undefined;
   private readonly counter: Counter<'lock' | 'reason'> | undefined;
   private keyring: Keyring;
@@ -127,6 +119,7 @@ export class AccessService {
 
   constructor(opts: AccessServiceOptions) {
     const { db, events, meta, clock } = opts.store;
+    this.deps = opts.store;
     this.db = db;
     this.events = events;
     this.clock = clock;
@@ -135,8 +128,9 @@ export class AccessService {
     this.log = opts.log?.child({ component: 'access' });
     this.keys = new KeyStore(db, meta);
     this.revocations = new RevocationStore(db, meta);
-    this.pins = new PinStore(db, opts.lockout ?? DEFAULT_LOCKOUT);
+    this.pins = new PinStore(db);
     this.cards = new CardStore(db);
+    this.floorAlarm = new FloorJumpAlarm(events);
     this.subjects = new SubjectHasher(meta);
     this.meta = meta;
     this.uses = new PassUses(db);
@@ -161,6 +155,8 @@ export class AccessService {
    * only when the store cannot commit (disk full, I/O error); then nothing was recorded and the door stays shut.
    */
   decide(req: DecisionRequest): Decision {
+    // an operator's `portier time floor` from another process: adopt it, and record its audit in this process
+    if (this.clock.reload()) recordFloorAudits(this.deps, this.events.gw);
     const draft = this.draft(req, true);
     const decision = this.commit(req, draft);
     this.counter?.inc({ lock: req.lock, reason: decision.reason });
@@ -208,22 +204,15 @@ export class AccessService {
     const now = this.clock.now();
     const { kind, value } = req.credential;
     if (kind === 'pass') return this.draftPass(req, value, now, deciding);
-    if (kind === 'pin') return this.draftPin(req, typeof value === 'string' ? value : '', now);
-    return this.draftCard(req, typeof value === 'string' ? value.trim() : '', now);
+    if (kind === 'pin') return draftPin(this, req, typeof value === 'string' ? value : '', now);
+    return draftCard(this, req, typeof value === 'string' ? value.trim() : '', now, this.leewayS);
   }
 
   private draftPass(req: DecisionRequest, value: string | Uint8Array, before: Now, deciding: boolean): Draft {
     const v = verifyPass(value, this.currentKeyring());
     if (!v.ok) return { reason: v.reason, extra: { detail: v.detail } };
     const c = v.claims;
-    // A validly signed iat is evidence of the time, the only one a clockless gateway has; a synced clock needs none
-    // (and must not be pushed ahead by an issuer whose own clock runs fast). The raised floor moves `now` forward,
-    // which can only make a pass expire sooner; the time quality stays what it was before this pass, because a pass
-    // must not vouch for its own freshness (an old pass shown to a gateway that has never known the time would
-    // otherwise be judged at its own iat and open).
-    if (deciding && c.iat !== undefined && (before.tq === 'floor' || before.tq === 'unknown')) {
-      this.clock.raiseFloor(c.iat * 1000);
-    }
+    if (deciding && c.iat !== undefined) this.offerIat(req, c);
     const now = this.clock.now();
     const base = { passId: c.id, extra: { format: v.format, kid: v.kid } } as const;
     const reason = checkPolicy(c, {
@@ -245,6 +234,31 @@ export class AccessService {
     return draft;
   }
 
+  /**
+   * A validly signed iat is evidence of the time, the only one a clockless gateway has. It may raise the floor only
+   * when the pass is good here (audience, `iat <= exp`), and only within MAX_FLOOR_STEP_MS of the best time the
+   * gateway otherwise knows (Clock.offerIat; a synced clock or an RTC takes no one's word). An iat beyond that, from
+   * any validly signed pass, is an issuer clock gone wrong: the floor stays and an alarm is raised. The raised floor
+   * moves `now` forward, which can only make a pass expire sooner; the time quality stays what it was before this
+   * pass, because a pass must not vouch for its own freshness (an old pass shown to a gateway that has never known
+   * the time would otherwise be judged at its own iat and open).
+   */
+  private offerIat(req: DecisionRequest, c: PassClaims): void {
+    const iatMs = c.iat! * 1000;
+    const good = c.iat! <= c.exp && audienceMatches(c.aud, req.lock, req.lockGroups);
+    const limitMs = this.clock.bestKnown() + MAX_FLOOR_STEP_MS;
+    const offer = good
+      ? this.clock.offerIat(iatMs)
+      : iatMs > limitMs
+        ? ({ outcome: 'refused', limitMs } as const)
+        : undefined;
+    if (offer?.outcome !== 'refused') return;
+    const data = { source: 'pass', lock: req.lock, pass_id: c.id, iatMs, limitMs: offer.limitMs } as const;
+    if (this.floorAlarm.raise(req.lock, data)) {
+      this.log?.warn({ lock: req.lock, passId: c.id }, 'a pass claimed a time beyond what the gateway knows');
+    }
+  }
+
   /** How many uses the pass has left (read-only: a preview uses it as it is, `countUse` before counting one). */
   private usesLeft(c: PassClaims): { reason?: ReasonCode; extra: Record<string, unknown> } {
     const left = Math.max(0, c.uses! - this.uses.used(c.id));
@@ -257,57 +271,6 @@ export class AccessService {
     if (left.reason) return left;
     this.uses.count(c.id, c.uses!, c.exp, nowMs);
     return { extra: { uses_left: (left.extra.uses_left as number) - 1 } };
-  }
-
-  private draftPin(req: DecisionRequest, code: string, now: Now): Draft {
-    const lock = req.lock;
-    if (now.tq === 'unknown' && req.timeUnknownPolicy !== 'allow') return { reason: 'time_unknown' };
-    const lockedMs = this.pins.lockedFor(lock, now.ms);
-    if (lockedMs > 0) return { reason: 'locked_out', extra: { locked_ms: lockedMs } };
-    const secret = this.pins.secret(lock);
-    if (!secret) return { reason: 'unknown_key', extra: { detail: 'no PIN secret for this lock' } };
-    const trimmed = code.trim();
-    const slot = matchPin(secret, lock, trimmed, Math.floor(now.ms / 1000));
-    if (!slot) {
-      const malformed = !/^\d{6,8}$/.test(trimmed);
-      return {
-        reason: malformed ? 'malformed' : 'wrong_code',
-        commit: () => {
-          const f = this.pins.recordFailure(lock, now.ms);
-          return { extra: { failures: f.failures, locked_ms: f.lockedMs } };
-        },
-      };
-    }
-    const passId = pinId(lock, slot);
-    if (this.revocations.isRevoked(passId, undefined)) return { reason: 'revoked', passId };
-    return {
-      reason: 'ok',
-      passId,
-      check: () => (slot.oneTime && this.pins.oneTimeUsed(lock, slot) ? { reason: 'uses_exhausted' } : undefined),
-      commit: () => {
-        if (slot.oneTime) {
-          if (this.pins.oneTimeUsed(lock, slot)) return { reason: 'uses_exhausted' };
-          this.pins.markOneTimeUsed(lock, slot);
-        }
-        this.pins.recordSuccess(lock);
-        return undefined;
-      },
-    };
-  }
-
-  private draftCard(req: DecisionRequest, card: string, now: Now): Draft {
-    const grant = card ? this.cards.get(card) : undefined;
-    if (!grant) return { reason: 'unknown_card' };
-    const draft: Draft = { reason: 'ok', passId: `card:${grant.card}` };
-    if (grant.sub !== undefined) draft.sub = grant.sub;
-    const leewayMs = this.leewayS * 1000;
-    if (!audienceMatches(grant.aud, req.lock, req.lockGroups)) draft.reason = 'wrong_lock';
-    else if (now.tq === 'unknown' && req.timeUnknownPolicy !== 'allow' && (grant.nbf ?? grant.exp) !== undefined) {
-      draft.reason = 'time_unknown';
-    } else if (grant.nbf !== undefined && now.ms + leewayMs < grant.nbf * 1000) draft.reason = 'not_yet_valid';
-    else if (grant.exp !== undefined && now.ms - leewayMs >= grant.exp * 1000) draft.reason = 'expired';
-    else if (this.revocations.isRevoked(draft.passId!, grant.sub)) draft.reason = 'revoked';
-    return draft;
   }
 
   /**
@@ -388,9 +351,4 @@ export class AccessService {
     this.uses.prune(Math.floor(cutoff / 1000));
     this.pins.prune(cutoff);
   }
-}
-
-/** The id a PIN code is known by in decisions and on the revocation list. */
-export function pinId(lock: string, slot: PinSlot): string {
-  return `pin:${lock}:${slot.slotStart}:${slot.hours}:${slot.oneTime ? 'once' : 'dur'}`;
 }

@@ -10,6 +10,8 @@ export interface CheckRequest {
   lockGroups?: readonly string[];
   /** The lock's `time_unknown` setting; default deny. */
   timeUnknown?: TimePolicy;
+  /** The lock's `pin_length` setting (8-10); default 8. */
+  pinLength?: number;
 }
 
 export interface CheckResult {
@@ -42,6 +44,7 @@ export class PassChecker {
       credential: { kind, value: (kind === 'pin' ? req.pin : req.pass) ?? '' },
       timeUnknownPolicy: req.timeUnknown ?? 'deny',
     };
+    if (req.pinLength !== undefined) request.pinLength = req.pinLength;
     const p = this.access.preview(request);
     const out: CheckResult = { lock: p.lock, credential: kind, granted: p.granted, reason: p.reason, dry_run: true };
     if (p.passId !== undefined) out.pass_id = p.passId;

@@ -42,7 +42,8 @@ export function accessRoutes(ctx: AdminContext): AnyRoute[] {
         const lockConfig = ctx.gateway.store.devices.get(body.lock)?.config ?? {};
         const groups = Array.isArray(lockConfig.groups) ? (lockConfig.groups as unknown[]).map(String) : [];
         const timeUnknown = lockConfig.time_unknown === 'allow' ? 'allow' : 'deny';
-        const result = ctx.passes.check({ ...body, lockGroups: groups, timeUnknown });
+        const pinLength = typeof lockConfig.pin_length === 'number' ? { pinLength: lockConfig.pin_length } : {};
+        const result = ctx.passes.check({ ...body, lockGroups: groups, timeUnknown, ...pinLength });
         // Never the credential itself: only what was decided about it.
         log.info({ lock: body.lock, credential: result.credential, reason: result.reason }, 'pass checked (dry run)');
         return result;

@@ -5,6 +5,7 @@ import type { DriverRegistry } from '../core/driver-registry.js';
 import { ErrorCode, PortierError } from '../core/errors.js';
 import type { DeviceProvisioning, DeviceRequest, RunningDevices } from '../core/ports.js';
 import type { Store } from '../store/store.js';
+import { setFloorOnce } from '../store/time-floor.js';
 import type { CommandHandlers, CommandResult } from '../sync/commands/handlers.js';
 import type { DeviceSpec, PublicJwks, RevocationEntry, RevocationList } from '../sync/commands/schema.js';
 
@@ -95,6 +96,10 @@ export class GatewayCommandHandlers implements CommandHandlers {
       at: Date.now(),
     });
     return { granted: decision.granted, reason: decision.reason };
+  }
+
+  setTimeFloor(floorMs: number, issuedAtS: number): CommandResult {
+    return setFloorOnce(this.gateway.store, floorMs, issuedAtS);
   }
 
   /** A config document as the file would hold it: every problem by path, plus what the file owns. */

@@ -13,6 +13,7 @@ import { checkIntegrity, quarantineAtNextStart } from '../store/database.js';
 import { watchDisk } from '../store/disk-metrics.js';
 import type { Store } from '../store/store.js';
 import { openStore } from '../store/store.js';
+import { recordFloorAudits } from '../store/time-floor.js';
 import { BridgeApi } from '../sync/bridge-api.js';
 import { LOCAL_LINK_MAX_INFLIGHT, LocalPublisher } from '../sync/local.js';
 import { CloudSync } from '../sync/service.js';
@@ -206,7 +207,15 @@ export class Gateway {
       }
     }
     if (!opts.holdBackground) this.startBackground();
-    this.floorTimer = setInterval(() => this.write('time floor', () => this.store.clock.persist()), FLOOR_PERSIST_MS);
+    this.write('time floor audit', () => recordFloorAudits(this.store, this.id));
+    this.floorTimer = setInterval(
+      () =>
+        this.write('time floor', () => {
+          this.store.clock.persist();
+          recordFloorAudits(this.store, this.id);
+        }),
+      FLOOR_PERSIST_MS,
+    );
     this.floorTimer.unref();
     this.log.info({ gateway: this.id, devices: this.hosts.size, stateDir: config.gateway.state_dir }, 'gateway ready');
   }

@@ -94,7 +94,8 @@ export class EventLog {
    */
   constructor(
     private readonly db: Database,
-    private readonly gw: string,
+    /** the gateway id every event carries */
+    readonly gw: string,
     private readonly clock: Clock,
     readonly epoch: LogEpoch,
   ) {

@@ -3,23 +3,26 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { PinSlot } from '../access/pin.js';
 import { ErrorCode, PortierError } from '../core/errors.js';
 
-/** Keypad lock-out: after `freeTries` wrong codes in a row, wait `baseMs`, doubling per further wrong code. */
-export interface LockoutPolicy {
-  /** Wrong codes allowed before the first lock-out, 1-20, default 5. */
-  freeTries: number;
-  /** ms of the first lock-out, default 30000. */
-  baseMs: number;
-  /** ms cap of a lock-out, default 3600000 (1 h). */
-  maxMs: number;
-  /** ms without a wrong code after which the count starts again, default 86400000 (24 h). */
-  forgetMs: number;
+/**
+ * A keypad's guess budget, a token bucket of wrong codes: `burst` wrong codes at once, then one more per `refillMs`.
+ * Wrong codes in any window of T ms are at most `burst + floor(T / refillMs)`, whatever the guesser's pacing, power
+ * cuts (the state is in SQLite) or good codes in between (they refill nothing). docs/pins.md has the arithmetic.
+ */
+export interface GuessBudget {
+  burst: number;
+  /** ms per wrong code after the burst */
+  refillMs: number;
 }
 
-export const DEFAULT_LOCKOUT: LockoutPolicy = {
-  freeTries: 5,
-  baseMs: 30_000,
-  maxMs: 3_600_000,
-  forgetMs: 86_400_000,
+/**
+ * The budget for each code length, chosen so that a guesser at one keypad has at most 0.01 % chance in 24 h and 0.1 %
+ * in 30 days (docs/pins.md; test/integration/access/pin-guessing.test.ts simulates it). At 8 digits a guess hits one
+ * of 416 codes with 4.3e-6: 10 + 6 a day. At 9 digits 5.8e-7: 10 + 48 a day. At 10 digits 1.9e-7: 10 + 144 a day.
+ */
+export const GUESS_BUDGETS: Readonly<Record<number, GuessBudget>> = {
+  8: { burst: 10, refillMs: 4 * 3_600_000 },
+  9: { burst: 10, refillMs: 30 * 60_000 },
+  10: { burst: 10, refillMs: 10 * 60_000 },
 };
 
 /** Bytes of a per-lock PIN secret (the HMAC-SHA-256 block is 64; 32 is its full strength). */
@@ -46,10 +49,7 @@ export class PinStore {
   private readonly usedOnce: Statement;
   private readonly markOnce: Statement;
 
-  constructor(
-    private readonly db: Database,
-    private readonly lockout: LockoutPolicy = DEFAULT_LOCKOUT,
-  ) {
+  constructor(private readonly db: Database) {
     this.getSecret = db.prepare('SELECT secret FROM access_pin_secrets WHERE lock = ?').pluck();
     this.getKeypad = db.prepare('SELECT failures, locked_until, last_failure FROM access_keypad WHERE lock = ?');
     this.putKeypad = db.prepare(
@@ -82,20 +82,23 @@ export class PinStore {
     return row && row.locked_until > nowMs ? row.locked_until - nowMs : 0;
   }
 
-  /** Count a wrong code; returns the wrong codes in a row and the ms of lock-out it caused (0 = none). */
-  recordFailure(lock: string, nowMs: number): { failures: number; lockedMs: number } {
-    const row = this.getKeypad.get(lock) as { failures: number; last_failure: number } | undefined;
-    const prior = row && nowMs - row.last_failure < this.lockout.forgetMs ? row.failures : 0;
-    const failures = prior + 1;
-    const over = failures - this.lockout.freeTries;
-    const lockedMs = over < 0 ? 0 : Math.min(this.lockout.maxMs, this.lockout.baseMs * 2 ** Math.min(over, 30));
-    this.putKeypad.run(lock, failures, nowMs + lockedMs, nowMs);
-    return { failures, lockedMs };
+  /**
+   * Count a wrong code against the keypad's budget (GCRA: `locked_until` is when the next wrong code is taken);
+   * returns the wrong codes in a row and the ms the keypad now refuses codes (0 = none).
+   */
+  recordFailure(lock: string, nowMs: number, budget: GuessBudget): { failures: number; lockedMs: number } {
+    const row = this.getKeypad.get(lock) as { failures: number; locked_until: number } | undefined;
+    const tolerance = (budget.burst - 1) * budget.refillMs;
+    const tat = row ? row.locked_until + tolerance : Number.NEGATIVE_INFINITY;
+    const lockedUntil = Math.max(tat, nowMs) + budget.refillMs - tolerance;
+    const failures = (row?.failures ?? 0) + 1;
+    this.putKeypad.run(lock, failures, lockedUntil, nowMs);
+    return { failures, lockedMs: Math.max(0, lockedUntil - nowMs) };
   }
 
-  /** A good code clears the count. */
+  /** A good code clears the count of wrong codes in a row, not the budget: it must not buy a guesser more tries. */
   recordSuccess(lock: string): void {
-    this.db.prepare('DELETE FROM access_keypad WHERE lock = ?').run(lock);
+    this.db.prepare('UPDATE access_keypad SET failures = 0 WHERE lock = ?').run(lock);
   }
 
   oneTimeUsed(lock: string, slot: PinSlot): boolean {

@@ -1,84 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPtyPair, type PtyPair } from '../../firmware-stubs/pty-pair.js';
-import { QrScannerStub } from '../../firmware-stubs/qr-scanner.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { openStore } from '../../src/store/store.js';
-import { SimGpioDevice } from '../../src/transports/gpio/sim.js';
 import { eventually, type LogLine, PortierProcess } from '../helpers/daemon.js';
+import { type DoorRig, decided, doorRig, importKeys, ready } from '../helpers/door-rig.js';
 import { makeIssuer, pt1Pass } from '../helpers/issuer.js';
-import { tempDir } from '../helpers/tmp.js';
-import { portierJson } from '../integration/access/cli.js';
 
-const RELAY = 17;
 const DAY_MS = 86_400_000;
-
-/** A door on simulated GPIO, a QR scanner on a real pty, and a config for `portier run` using them. */
-interface DoorRig {
-  dir: string;
-  stateDir: string;
-  configPath: string;
-  qr: QrScannerStub;
-  pty: PtyPair;
-  /** Every level the daemon drove the strike's relay to, in order (1 = energized = open, fail-secure). */
-  relay: number[];
-  gpio: SimGpioDevice;
-  stop(): Promise<void>;
-}
-
-async function doorRig(opts: { unlockDelayMs?: number } = {}): Promise<DoorRig> {
-  const dir = tempDir('portier-e2e-access-');
-  const gpioDir = join(dir, 'gpio');
-  mkdirSync(gpioDir);
-  const stateDir = join(dir, 'state');
-  const pty = await createPtyPair(dir, { gateway: 'qr', device: 'qr.device' });
-  const qr = new QrScannerStub(pty.devicePath);
-  await qr.start();
-  const gpio = new SimGpioDevice(gpioDir);
-  gpio.set(27, 0);
-  const relay: number[] = [];
-  gpio.watch(RELAY, (v) => relay.push(v));
-  const configPath = join(dir, 'portier.yaml');
-  writeFileSync(
-    configPath,
-    `version: 1
-gateway: { id: e2e-gw, state_dir: ${stateDir}, trust_system_clock: true }
-log: { level: info }
-admin: { enabled: false }
-gpio: { backend: sim, sim_dir: ${gpioDir} }
-devices:
-  - { id: door-1, driver: gpio-relay-lock, relay_pin: ${RELAY}, contact_pin: 27, open_time_ms: 800, unlock_delay_ms: ${opts.unlockDelayMs ?? 0} }
-  - { id: qr-1, driver: serial-qr-reader, path: ${pty.gatewayPath}, lock: door-1 }
-`,
-  );
-  return {
-    dir,
-    stateDir,
-    configPath,
-    qr,
-    pty,
-    relay,
-    gpio,
-    async stop() {
-      gpio.close();
-      await qr.stop();
-      await pty.stop();
-    },
-  };
-}
-
-/** Import an issuer's public keys into the state dir with the CLI, as an installer would. */
-async function importKeys(rig: DoorRig, jwks: unknown): Promise<void> {
-  const file = join(rig.dir, 'issuer.jwks.json');
-  writeFileSync(file, JSON.stringify(jwks));
-  const r = await portierJson(['keys', 'import', file, '--state-dir', rig.stateDir]);
-  expect(r.code).toBe(0);
-}
-
-const ready = (l: LogLine) => l.msg === 'gateway ready';
-const decided = (after: number) => (l: LogLine) =>
-  (l.msg === 'access granted' || l.msg === 'access denied') && (l.time as number) >= after;
 
 describe('access through the daemon as a process', () => {
   let rig: DoorRig | undefined;

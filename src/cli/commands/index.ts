@@ -9,6 +9,7 @@ import { outboxCommands } from './outbox.js';
 import { pinCommands } from './pin.js';
 import { revokeCommands } from './revoke.js';
 import { runCommand } from './run.js';
+import { timeCommands } from './time.js';
 import { tokenCommands } from './token.js';
 
 /** Every `portier` command, listed explicitly. Append new groups here. */
@@ -24,4 +25,5 @@ export const COMMANDS: readonly Command[] = [
   ...outboxCommands,
   ...deviceCommands,
   ...eventsCommands,
+  ...timeCommands,
 ];

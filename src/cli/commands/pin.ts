@@ -1,6 +1,6 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { pinId } from '../../access/credential-drafts.js';
 import { matchPin, pinCode, pinSlot, SLOT_S } from '../../access/pin.js';
-import { pinId } from '../../access/service.js';
 import { ErrorCode, PortierError } from '../../core/errors.js';
 import { parsePinSecret } from '../../store/pin-store.js';
 import { type CliIo, type Command, output, type ParsedArgs, str, UsageError } from '../command.js';
@@ -37,7 +37,7 @@ const issue: Command = {
   path: ['pin', 'issue'],
   summary: 'Derive an offline PIN code for a lock and an hour slot (docs/pins.md)',
   usage:
-    '--lock ID (--secret-file FILE | --state-dir DIR) [--start TIME] [--hours N] [--one-time] [--digits 6-8] [--json]',
+    '--lock ID (--secret-file FILE | --state-dir DIR) [--start TIME] [--hours N] [--one-time] [--digits 8-10] [--json]',
   options: {
     ...secretOptions,
     start: { type: 'string' },

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { formatIssues } from '../../config/format-issues.js';
 import type { Clock } from '../../core/clock.js';
 import { isPortierError, reasonOf } from '../../core/errors.js';
+import { FloorJumpAlarm } from '../../core/floor-alarm.js';
 import { CommandJournal } from '../../store/command-journal.js';
 import type { EventLog } from '../../store/event-log.js';
 import type { Store } from '../../store/store.js';
@@ -17,7 +18,7 @@ import {
   MAX_COMMAND_BYTES,
   SIGNED_COMMANDS,
 } from './schema.js';
-import { CommandRefused, verifySignedCommand } from './verify.js';
+import { CommandRefused, FloorJumpRefused, verifySignedCommand } from './verify.js';
 
 export interface DownlinkOptions {
   db: Store['db'];
@@ -72,9 +73,11 @@ const SIGNATURE_REASONS = new Set([
 export class Downlink {
   private readonly journal: CommandJournal;
   private readonly running = new Map<string, Promise<void>>();
+  private readonly floorAlarm: FloorJumpAlarm;
 
   constructor(private readonly opts: DownlinkOptions) {
     this.journal = new CommandJournal(opts.db);
+    this.floorAlarm = new FloorJumpAlarm(opts.events);
   }
 
   /** Commands being applied now. */
@@ -151,6 +154,7 @@ export class Downlink {
           id,
           clock: this.opts.clock,
           maxLifetimeS: this.opts.maxLifetimeS,
+          ...(name === 'time-floor' ? { judgeAt: targetOf } : {}),
         });
         fields = verified.payload;
         kid = verified.kid;
@@ -171,6 +175,15 @@ export class Downlink {
         this.alarm(name, id, reason, detail);
       } else if (isCommandName(name) && SIGNED_COMMANDS.has(name)) {
         this.audit(name, id, kid, refused ? 'refused' : 'failed', { reason, detail });
+      }
+      if (err instanceof FloorJumpRefused) {
+        this.floorAlarm.raise(this.opts.gatewayId, {
+          source: 'command',
+          command: name,
+          id,
+          iatMs: err.iatMs,
+          limitMs: err.limitMs,
+        });
       }
     }
   }
@@ -209,6 +222,10 @@ export class Downlink {
         const { bundle } = args as CommandArgs<'set-config'>;
         refuseProblems(await h.checkConfig(bundle));
         return h.setConfig(bundle);
+      }
+      case 'time-floor': {
+        const { floor, iat } = args as CommandArgs<'time-floor'>;
+        return h.setTimeFloor(Date.parse(floor), iat);
       }
       default: {
         const never: never = name;
@@ -280,7 +297,15 @@ function summarize(name: string, fields: Record<string, unknown>): Record<string
       const list = (fields.list ?? {}) as { version?: unknown; passes?: unknown; subjects?: unknown };
       return { version: list.version, passes: arr(list.passes).length, subjects: arr(list.subjects).length };
     }
+    case 'time-floor':
+      return { floor: fields.floor };
     default:
       return {};
   }
+}
+
+/** s: the time a `time-floor` command sets, at which it is judged when the gateway's clock is not trusted. */
+function targetOf(payload: Record<string, unknown>): number | undefined {
+  const ms = typeof payload.floor === 'string' ? Date.parse(payload.floor) : Number.NaN;
+  return Number.isNaN(ms) ? undefined : ms / 1000;
 }

@@ -32,4 +32,9 @@ export interface CommandHandlers {
   checkConfig(bundle: Record<string, unknown>): string[] | Promise<string[]>;
   /** Apply a config document; roll back and throw when it fails its health check. */
   setConfig(bundle: Record<string, unknown>): CommandResult | Promise<CommandResult>;
+  /**
+   * Set the time floor to `floorMs` (lower or higher), audited by the caller. `issuedAtS` is the command's signed
+   * iat: one not after the last applied time-floor command's is refused, so an old command cannot be replayed.
+   */
+  setTimeFloor(floorMs: number, issuedAtS: number): CommandResult | Promise<CommandResult>;
 }

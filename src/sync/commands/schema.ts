@@ -67,6 +67,8 @@ export const COMMAND_SCHEMAS = {
   'revocation-list': z.object({ list: revocationListSchema }),
   open: z.object({ lock: deviceIdSchema, pass: z.string().min(1).max(4096) }),
   'set-config': z.object({ bundle: z.record(z.string(), z.unknown()) }),
+  /** An operator sets the time floor (lower or higher), e.g. after an issuer with a wrong clock raised it. */
+  'time-floor': z.object({ floor: z.iso.datetime({ offset: true }), iat: z.number().int().positive() }),
 } as const;
 
 export type CommandName = keyof typeof COMMAND_SCHEMAS;
@@ -85,18 +87,22 @@ export const SIGNED_COMMANDS: ReadonlySet<CommandName> = new Set([
   'revoke',
   'revocation-list',
   'set-config',
+  'time-floor',
 ]);
 
 export function isCommandName(name: string): name is CommandName {
   return Object.hasOwn(COMMAND_SCHEMAS, name);
 }
 
+/** s, a NumericDate up to the end of year 9999 (beyond is nonsense, not a long-lived command) */
+const numericDate = z.number().int().positive().max(253_402_300_799);
+
 /** The JWT claims a signed command's payload carries besides the command itself. */
 export const signedClaimsSchema = z.looseObject({
   id: commandIdSchema,
   cmd: z.string(),
   aud: z.union([z.string(), z.array(z.string())]),
-  iat: z.number().int().positive(),
-  exp: z.number().int().positive(),
-  nbf: z.number().int().positive().optional(),
+  iat: numericDate,
+  exp: numericDate,
+  nbf: numericDate.optional(),
 });

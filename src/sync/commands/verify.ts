@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import type { z } from 'zod';
 import { formatIssues } from '../../config/format-issues.js';
-import type { Clock } from '../../core/clock.js';
+import { type Clock, MAX_FLOOR_STEP_MS } from '../../core/clock.js';
 import { ErrorCode, PortierError } from '../../core/errors.js';
 import { jwksSchema, signedClaimsSchema } from './schema.js';
 
@@ -12,6 +13,16 @@ export class CommandRefused extends PortierError {
     message: string,
   ) {
     super(ErrorCode.SyncCommandRejected, message, { reason });
+  }
+}
+
+/** A command whose iat lies beyond what the gateway knows: refused as `not_yet_valid`; the floor stays. */
+export class FloorJumpRefused extends CommandRefused {
+  constructor(
+    readonly iatMs: number,
+    readonly limitMs: number,
+  ) {
+    super('not_yet_valid', `issued ${new Date(iatMs).toISOString()}, beyond the time this gateway knows`);
   }
 }
 
@@ -28,6 +39,8 @@ export interface VerifyOptions {
   maxLifetimeS: number;
   /** s of clock disagreement tolerated on iat, nbf and exp, default 300 */
   toleranceS?: number;
+  /** s: the time to judge this command at when the clock is not trusted (the `time-floor` command's target) */
+  judgeAt?: (payload: Record<string, unknown>) => number | undefined;
 }
 
 /** A verified command payload and the operator key that signed it. */
@@ -104,19 +117,37 @@ export async function verifySignedCommand(jws: string, opts: VerifyOptions): Pro
   if (c.exp - c.iat > opts.maxLifetimeS) {
     throw new CommandRefused('lifetime_too_long', `lives ${c.exp - c.iat} s, more than ${opts.maxLifetimeS} s`);
   }
-  // Time. With a trusted clock (NTP or RTC) the window is checked both ways. Without one, the clock is only a
-  // lower bound (the persisted floor): a command that expired before it is certainly stale, one issued after it
-  // may well be fresh, and its verified iat then raises the floor, as a verified pass's does. The command is
-  // judged against the time before that raise: it must not vouch for its own freshness.
+  checkTime(c, opts);
+  return { payload: c, kid: verified.protectedHeader.kid };
+}
+
+/**
+ * Time. With a trusted clock (NTP or RTC) the window is checked both ways. Without one, the clock is only a lower
+ * bound (the persisted floor): a command that expired before it is certainly stale, one issued after it may well be
+ * fresh, and its verified iat then raises the floor, as a verified pass's does, by at most MAX_FLOOR_STEP_MS beyond
+ * the best time the gateway knows: a command that claims more is refused (and alarmed by the caller), whatever the
+ * clock. The command is judged against the time before any raise: it must not vouch for its own freshness.
+ * A command with `judgeAt` (the `time-floor` command, which sets the time the others are judged by) is judged at that
+ * time instead when the clock is not trusted, and its iat moves nothing.
+ */
+function checkTime(c: z.output<typeof signedClaimsSchema>, opts: VerifyOptions): void {
   const before = opts.clock.now();
-  const now = before.ms / 1000;
   const tolerance = opts.toleranceS ?? 300;
   const trusted = before.tq === 'synced' || before.tq === 'rtc';
-  if (trusted && (c.iat > now + tolerance || (c.nbf !== undefined && c.nbf > now + tolerance))) {
+  const judgeAt = trusted ? undefined : opts.judgeAt?.(c);
+  if (judgeAt === undefined) {
+    const limitMs = opts.clock.bestKnown() + MAX_FLOOR_STEP_MS;
+    if (c.iat * 1000 > limitMs) throw new FloorJumpRefused(c.iat * 1000, limitMs);
+  }
+  const now = judgeAt ?? before.ms / 1000;
+  if (
+    (trusted || judgeAt !== undefined) &&
+    (c.iat > now + tolerance || (c.nbf !== undefined && c.nbf > now + tolerance))
+  ) {
     throw new CommandRefused('not_yet_valid', 'issued in the future');
   }
-  if (c.exp <= now - tolerance)
+  if (c.exp <= now - tolerance) {
     throw new CommandRefused('expired', `expired at ${new Date(c.exp * 1000).toISOString()}`);
-  if (!trusted) opts.clock.raiseFloor(c.iat * 1000);
-  return { payload: c, kid: verified.protectedHeader.kid };
+  }
+  if (!trusted && judgeAt === undefined) opts.clock.offerIat(c.iat * 1000);
 }

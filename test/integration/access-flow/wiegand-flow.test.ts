@@ -120,7 +120,7 @@ describe('Wiegand reader and keypad to relay', () => {
   });
 
   it('opens for a one-time PIN on a 4-bit keypad once, then refuses it as used', async () => {
-    const code = pinCode(secret, 'service-room', pinSlot(Math.floor(Date.now() / 1000), 4, true), 6);
+    const code = pinCode(secret, 'service-room', pinSlot(Math.floor(Date.now() / 1000), 4, true), 8);
     expect((await next(() => keypad4.keys(`${code}#`, 4))).data).toMatchObject({
       granted: true,
       reader: 'keypad-4bit',
@@ -132,11 +132,26 @@ describe('Wiegand reader and keypad to relay', () => {
     });
   });
 
-  it('locks the keypad out after repeated wrong codes, even for the right code', async () => {
+  it("takes exactly the lock's 8 digits: the 6-digit tail of a good code is malformed and costs no guess", async () => {
+    const code = pinCode(secret, 'service-room', pinSlot(Math.floor(Date.now() / 1000), 24, false), 8);
+    expect((await next(() => reader.keys(`${code.slice(2)}#`))).data).toMatchObject({
+      granted: false,
+      reason: 'malformed',
+      detail: 'this keypad takes 8 digits',
+    });
+    expect((await next(() => reader.keys(`${code}0#`))).data).toMatchObject({ reason: 'malformed' });
+    expect((await next(() => reader.keys('00000000#'))).data).toMatchObject({ reason: 'wrong_code', failures: 1 });
+  });
+
+  it('locks the keypad out once the guess budget is spent, even for the right code', async () => {
     const wrong = async () => (await next(() => reader.keys('00000000#'))).data;
-    for (let i = 0; i < 4; i++) expect(await wrong()).toMatchObject({ granted: false, reason: 'wrong_code' });
-    // The fifth wrong code starts the lock-out (src/store/pin-store.ts: 5 free tries, then 30 s doubling).
-    expect(await wrong()).toMatchObject({ reason: 'wrong_code', failures: 5 });
+    // 10 wrong codes at once, then one per 4 h (src/store/pin-store.ts GUESS_BUDGETS[8]); one was spent above
+    for (let i = 2; i < 10; i++) expect(await wrong()).toMatchObject({ reason: 'wrong_code', locked_ms: 0 });
+    const spent = await wrong();
+    expect(spent).toMatchObject({ reason: 'wrong_code', failures: 10 });
+    // 4 h from the first of the ten, which was a few seconds ago
+    expect(spent.locked_ms).toBeGreaterThan(3.9 * 3_600_000);
+    expect(spent.locked_ms).toBeLessThanOrEqual(4 * 3_600_000);
     const code = pinCode(secret, 'service-room', pinSlot(Math.floor(Date.now() / 1000), 24, false), 8);
     expect((await next(() => reader.keys(`${code}#`))).data).toMatchObject({ granted: false, reason: 'locked_out' });
     expect(door.relay()).toBe(0);

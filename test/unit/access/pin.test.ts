@@ -20,9 +20,10 @@ const VECTORS: Array<{ lock: string; slot: number; hours: number; oneTime: boole
   { lock: 'toilet-1', slot: 1749628800, hours: 1, oneTime: false, digits: 8, code: '49560756' },
   { lock: 'toilet-1', slot: 1749628800, hours: 24, oneTime: false, digits: 8, code: '83771841' },
   { lock: 'toilet-1', slot: 1749628800, hours: 24, oneTime: true, digits: 8, code: '74972217' },
-  { lock: 'toilet-1', slot: 1749628800, hours: 24, oneTime: false, digits: 6, code: '771841' },
-  { lock: 'bike-garage', slot: 1749628800, hours: 168, oneTime: false, digits: 7, code: '7269282' },
-  { lock: 'toilet-1', slot: 1749632400, hours: 1, oneTime: true, digits: 6, code: '169273' },
+  { lock: 'toilet-1', slot: 1749628800, hours: 24, oneTime: false, digits: 9, code: '783771841' },
+  { lock: 'toilet-1', slot: 1749628800, hours: 24, oneTime: false, digits: 10, code: '0783771841' },
+  { lock: 'bike-garage', slot: 1749628800, hours: 168, oneTime: false, digits: 10, code: '1317269282' },
+  { lock: 'toilet-1', slot: 1749632400, hours: 1, oneTime: true, digits: 9, code: '108169273' },
 ];
 
 /** An independent implementation of docs/pins.md in Python's hmac module, written from the document. */
@@ -87,10 +88,14 @@ describe('offline PIN codes (docs/pins.md)', () => {
     expect(matchPin(SECRET, 'toilet-1', code, 1749628800 + 3600)).toEqual(once);
   });
 
-  it('refuses durations outside the lists and digits outside 6-8', () => {
+  it('refuses durations outside the lists and digits outside 8-10', () => {
     expect(() => pinSlot(0, 5, false)).toThrow(/duration codes last one of/);
     expect(() => pinSlot(0, 48, true)).toThrow(/one-time codes last one of/);
-    expect(() => pinCode(SECRET, 'x', pinSlot(0, 1, false), 5)).toThrow(/digits/);
+    expect(() => pinCode(SECRET, 'x', pinSlot(0, 1, false), 7)).toThrow(/digits must be 8-10/);
+    expect(() => pinCode(SECRET, 'x', pinSlot(0, 1, false), 11)).toThrow(/digits must be 8-10/);
+    // the 6-digit truncation of a valid 8-digit code (docs' second vector) is no code any more
+    expect(matchPin(SECRET, 'toilet-1', '771841', 1749628800 + 60)).toBeUndefined();
+    expect(matchPin(SECRET, 'toilet-1', '83771841', 1749628800 + 60)).toMatchObject({ hours: 24 });
     expect(matchPin(SECRET, 'toilet-1', '12345', 1749628800)).toBeUndefined();
     expect(matchPin(SECRET, 'toilet-1', '12a45678', 1749628800)).toBeUndefined();
   });

@@ -152,7 +152,8 @@ describe('time floor and unknown time', () => {
   });
 
   it('denies with time_unknown on a gateway that never knew the time, then judges later passes against their iat', () => {
-    const { svc, t } = setup({ startMs: 0, synced: false });
+    // never synced, no floor yet; the wall clock runs 20 min behind (a Pi restored from fake-hwclock)
+    const { svc, t } = setup({ startMs: T - 20 * 60_000, synced: false });
     expect(t.store.clock.now().tq).toBe('unknown');
     const first = pass({ id: 'gg01', iat: NOW, exp: NOW + 3600 });
     expect(svc.decide(req(first))).toMatchObject({ granted: false, reason: 'time_unknown' });
@@ -161,6 +162,61 @@ describe('time floor and unknown time', () => {
     const expiredLongAgo = pass({ id: 'gg02', iat: NOW - 10 * DAY, exp: NOW - 9 * DAY });
     expect(svc.decide(req(expiredLongAgo))).toMatchObject({ reason: 'expired' });
     expect(svc.decide(req(pass({ id: 'gg03', iat: NOW, exp: NOW + 3600 })))).toMatchObject({ granted: true });
+  });
+
+  const floorAlarms = (t: TestStore) =>
+    (t.store.db.prepare("SELECT body FROM events WHERE type = 'alarm'").pluck().all() as string[])
+      .map((b) => JSON.parse(b) as { dev: string; data: Record<string, unknown> })
+      .filter((e) => e.data.alarm === 'time_floor_jump_refused');
+
+  it.each([
+    ['another lock', { aud: 'door-elsewhere' }],
+    ['this lock', {}],
+  ])(
+    'a pass for %s with iat in year 9999 moves no floor, raises an alarm, and valid passes keep opening',
+    (_, over) => {
+      const { svc, t } = setup({ synced: false, floorMs: T - 60_000 });
+      const y9999 = Date.UTC(9999, 0, 1) / 1000;
+      svc.decide(req(pass({ id: 'ff9999', iat: y9999, exp: y9999 + 3600, ...over })));
+      expect(t.store.clock.timeFloor()).toBe(T - 60_000);
+      expect(floorAlarms(t)).toMatchObject([
+        {
+          dev: LOCK,
+          data: expect.objectContaining({
+            alarm: 'time_floor_jump_refused',
+            source: 'pass',
+            pass_id: 'ff9999',
+            iat: '9999-01-01T00:00:00.000Z',
+            limit: new Date(T + 30 * 60_000).toISOString(),
+          }),
+        },
+      ]);
+      expect(JSON.stringify(floorAlarms(t))).not.toContain('PT1:');
+      expect(svc.decide(req(pass({ id: 'ff0001' })))).toMatchObject({ granted: true, reason: 'ok' });
+      // a second jump within 10 min is held back and counted in the next alarm, not one alarm per scan
+      svc.decide(req(pass({ id: 'ff9998', iat: y9999, exp: y9999 + 3600 })));
+      expect(floorAlarms(t)).toHaveLength(1);
+    },
+  );
+
+  it('lets a pass good for this lock raise the floor up to 30 min beyond the best known time, and no further', () => {
+    const { svc, t } = setup({ startMs: T, synced: false, floorMs: T });
+    svc.decide(req(pass({ id: 'st01', iat: NOW + 29 * 60, exp: NOW + 3 * 3600 })));
+    expect(t.store.clock.timeFloor()).toBe(T + 29 * 60_000);
+    // not good here: another lock's pass, or one whose iat is after its exp, moves nothing
+    svc.decide(req(pass({ id: 'st02', aud: 'door-elsewhere', iat: NOW + 40 * 60, exp: NOW + 3 * 3600 })));
+    expect(t.store.clock.timeFloor()).toBe(T + 29 * 60_000);
+    // the wall clock still says T; the best known time is the floor: 31 min beyond it is refused
+    svc.decide(req(pass({ id: 'st03', iat: NOW + 60 * 60, exp: NOW + 3 * 3600 })));
+    expect(t.store.clock.timeFloor()).toBe(T + 29 * 60_000);
+    expect(floorAlarms(t)).toHaveLength(1);
+  });
+
+  it('on a gateway whose wall clock is in 1970 and that never knew the time, a pass cannot set the floor', () => {
+    const { svc, t } = setup({ startMs: 0, synced: false });
+    expect(svc.decide(req(pass({ id: 'gh01', iat: NOW })))).toMatchObject({ reason: 'time_unknown' });
+    expect(t.store.clock.timeFloor()).toBe(0);
+    expect(floorAlarms(t)).toHaveLength(1);
   });
 
   it('lets a door whose rule is allow judge on the wall clock when the time is unknown', () => {
@@ -180,40 +236,55 @@ describe('time floor and unknown time', () => {
 });
 
 describe('PIN and card credentials', () => {
-  it('opens for a valid code, once for a one-time code, and locks the keypad out after 5 wrong codes', () => {
+  it('opens for a valid code, once for a one-time code, and spends the guess budget on wrong codes', () => {
     const { svc, t } = setup();
     const secret = svc.pins.setSecret(LOCK);
     const pin = (value: string) => svc.decide({ lock: LOCK, credential: { kind: 'pin', value } });
     const dur = pinCode(secret, LOCK, pinSlot(NOW, 24, false), 8);
-    const once = pinCode(secret, LOCK, pinSlot(NOW, 4, true), 6);
+    const once = pinCode(secret, LOCK, pinSlot(NOW, 4, true), 8);
     expect(pin(dur)).toMatchObject({ granted: true, passId: `pin:${LOCK}:${NOW}:24:dur` });
     expect(pin(dur).granted).toBe(true);
     expect(pin(once).granted).toBe(true);
     expect(pin(once)).toMatchObject({ granted: false, reason: 'uses_exhausted' });
+    // any other length than the lock's is malformed and costs no guess: the 6-digit tail of a good code included
     expect(pin('12')).toMatchObject({ reason: 'malformed' });
-    for (let i = 0; i < 3; i++) expect(pin('00000000').reason).toBe('wrong_code');
+    expect(pin(dur.slice(2))).toMatchObject({
+      reason: 'malformed',
+      event: { data: { detail: 'this keypad takes 8 digits' } },
+    });
+    for (let i = 1; i < 10; i++) expect(pin('00000000').event.data).toMatchObject({ failures: i, locked_ms: 0 });
+    // the tenth wrong code spends the burst: the next guess is due in 4 h (GUESS_BUDGETS[8])
     expect(pin('00000000')).toMatchObject({
       reason: 'wrong_code',
-      event: { data: { failures: 5, locked_ms: 30_000 } },
+      event: { data: { failures: 10, locked_ms: 4 * 3600_000 } },
     });
     // locked out: even the right code is refused without being checked
     expect(pin(dur)).toMatchObject({ granted: false, reason: 'locked_out' });
-    t.wall.ms += 31_000;
-    expect(pin('00000000')).toMatchObject({
-      reason: 'wrong_code',
-      event: { data: { failures: 6, locked_ms: 60_000 } },
-    });
-    t.wall.ms += 61_000;
+    t.wall.ms += 4 * 3600_000;
     expect(pin(dur).granted).toBe(true);
-    expect(pin('00000000').event.data.failures).toBe(1);
+    // a good code does not refill the budget: the next wrong code locks for another 4 h
+    expect(pin('00000000').event.data).toMatchObject({ failures: 1, locked_ms: 4 * 3600_000 });
+    t.wall.ms += 4 * 3600_000;
     svc.revocations.revoke('pass', `pin:${LOCK}:${NOW}:24:dur`);
     expect(pin(dur).reason).toBe('revoked');
+  });
+
+  it("takes exactly the lock's pin_length", () => {
+    const { svc } = setup();
+    const secret = svc.pins.setSecret(LOCK);
+    const code10 = pinCode(secret, LOCK, pinSlot(NOW, 24, false), 10);
+    const at = (value: string, pinLength?: number) =>
+      svc.decide({ lock: LOCK, credential: { kind: 'pin', value }, ...(pinLength ? { pinLength } : {}) }).reason;
+    expect(at(code10, 10)).toBe('ok');
+    expect(at(code10.slice(2), 10)).toBe('malformed');
+    expect(at(code10.slice(2))).toBe('ok'); // the same slot's 8-digit code, at a lock of 8
+    expect(at(code10)).toBe('malformed');
   });
 
   it('keeps the keypad lock-out across a restart', () => {
     const { svc, t } = setup();
     svc.pins.setSecret(LOCK);
-    for (let i = 0; i < 5; i++) svc.decide({ lock: LOCK, credential: { kind: 'pin', value: '11111111' } });
+    for (let i = 0; i < 10; i++) svc.decide({ lock: LOCK, credential: { kind: 'pin', value: '11111111' } });
     t.store.close();
     const svc2 = new AccessService({ store: t.reopen() });
     expect(svc2.decide({ lock: LOCK, credential: { kind: 'pin', value: '11111111' } }).reason).toBe('locked_out');

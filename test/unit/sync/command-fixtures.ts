@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CompactSign, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
-import type { CommandHandlers } from '../../../src/sync/commands/handlers.js';
+import type { CommandHandlers, CommandResult } from '../../../src/sync/commands/handlers.js';
 import type { DeviceSpec, PublicJwks, RevocationEntry, RevocationList } from '../../../src/sync/commands/schema.js';
 
 /**
@@ -107,6 +107,11 @@ export class RecordingHandlers implements CommandHandlers {
   setConfig(bundle: Record<string, unknown>) {
     this.calls.push({ name: 'setConfig', args: bundle });
     return undefined;
+  }
+
+  setTimeFloor(floorMs: number, issuedAtS: number): CommandResult {
+    this.calls.push({ name: 'setTimeFloor', args: { floorMs, issuedAtS } });
+    return { floor: new Date(floorMs).toISOString() };
   }
 
   applied(): string[] {

@@ -5,6 +5,7 @@ import type { ClockOptions } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { CommandJournal } from '../../../src/store/command-journal.js';
 import { openStore, type Store } from '../../../src/store/store.js';
+import { setFloorOnce } from '../../../src/store/time-floor.js';
 import { type CommandAck, Downlink } from '../../../src/sync/commands/downlink.js';
 import { cloudTopics } from '../../../src/sync/topics.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -213,7 +214,8 @@ describe('downlink commands', () => {
   });
 
   it('without a time source, judges a command by the time floor and lets its verified iat raise the floor', async () => {
-    const behind = Date.parse('2021-01-01T00:00:00Z');
+    // never synced, no floor; the wall clock runs 20 min behind (a Pi restored from fake-hwclock)
+    const behind = Date.now() - 20 * 60_000;
     const lost = await rig({ clock: { wall: () => behind, isSynced: () => false, hasRtc: () => false } });
     const nowS = Date.now() / 1000;
     const fresh = await lost.ops.signEd(claims(GW, 't-1', 'remove-device', { device: 'door-9' }, nowS));
@@ -223,6 +225,67 @@ describe('downlink commands', () => {
     // Signed three hours ago for one hour: expired before what the gateway now knows is the time.
     const stale = await lost.ops.signEd(claims(GW, 't-2', 'remove-device', { device: 'door-9' }, nowS - 3 * 3600));
     expect(await lost.send('remove-device', { id: 't-2', jws: stale })).toMatchObject({ error: 'expired' });
+  });
+
+  const floorAlarms = (x: Rig) => x.audit().filter((e) => e.data.alarm === 'time_floor_jump_refused');
+
+  it.each([
+    ['without a time source', { isSynced: () => false }],
+    ['with a synced clock', { isSynced: () => true }],
+  ])('%s, a command issued in year 9999 is refused, moves no floor, and is alarmed', async (_, probe) => {
+    const floorMs = Date.now() - 60_000;
+    const dir = tempDir('portier-downlink-');
+    const seed = openStore({ stateDir: dir, gatewayId: GW, log: silentLogger() });
+    seed.meta.writeFloor(floorMs);
+    seed.close();
+    const x = await rig({ dir, clock: { ...probe, hasRtc: () => false } });
+    const y9999 = Date.UTC(9999, 0, 1) / 1000;
+    const jws = await x.ops.signEd(claims(GW, 'y-1', 'remove-device', { device: 'door-9' }, y9999));
+    expect(await x.send('remove-device', { id: 'y-1', jws })).toMatchObject({ error: 'not_yet_valid' });
+    expect(x.handlers.calls).toEqual([]);
+    expect(x.store.clock.timeFloor()).toBeLessThan(Date.now() + 60_000);
+    expect(floorAlarms(x)).toMatchObject([
+      { data: { source: 'command', command: 'remove-device', id: 'y-1', iat: '9999-01-01T00:00:00.000Z' } },
+    ]);
+    // a command signed now still applies
+    const now = await x.ops.signEd(claims(GW, 'y-2', 'remove-device', { device: 'door-9' }));
+    expect(await x.send('remove-device', { id: 'y-2', jws: now })).toEqual({ id: 'y-2', status: 'ok' });
+  });
+
+  it('lowers a wrong floor with the signed time-floor command, judged at the time it sets, once', async () => {
+    const dir = tempDir('portier-downlink-');
+    const seed = openStore({ stateDir: dir, gatewayId: GW, log: silentLogger() });
+    seed.meta.writeFloor(Date.UTC(9999, 0, 1)); // raised by an older version from a wrong iat
+    seed.close();
+    const x = await rig({ dir, clock: { isSynced: () => false, hasRtc: () => false } });
+    // the gateway's own effect (GatewayCommandHandlers.setTimeFloor), on this store
+    x.handlers.setTimeFloor = (ms, iat) => setFloorOnce(x.store, ms, iat);
+    // an ordinary command is judged by the floor: expired
+    const other = await x.ops.signEd(claims(GW, 'f-0', 'remove-device', { device: 'door-9' }));
+    expect(await x.send('remove-device', { id: 'f-0', jws: other })).toMatchObject({ error: 'expired' });
+    const nowS = Math.floor(Date.now() / 1000);
+    const floor = new Date(nowS * 1000).toISOString();
+    const unsigned = await x.send('time-floor', { id: 'f-u', floor });
+    expect(unsigned).toMatchObject({ error: 'unsigned' });
+    const set = await x.ops.signEd(claims(GW, 'f-1', 'time-floor', { floor }));
+    expect(await x.send('time-floor', { id: 'f-1', jws: set })).toMatchObject({
+      status: 'ok',
+      data: { floor, previous: '9999-01-01T00:00:00.000Z' },
+    });
+    expect(x.store.clock.timeFloor()).toBe(nowS * 1000);
+    expect(x.store.meta.readFloor()).toBe(nowS * 1000);
+    expect(x.audit().at(-1)).toMatchObject({
+      type: 'provisioning.change',
+      data: { command: 'time-floor', id: 'f-1', operator_kid: 'op-ed', status: 'applied', floor },
+    });
+    // the same command under a new id (a replay after its id left the journal) does not set the floor again
+    x.store.clock.setByOperator(nowS * 1000 + 5000);
+    const replay = await x.ops.signEd(claims(GW, 'f-2', 'time-floor', { floor }, nowS));
+    expect(await x.send('time-floor', { id: 'f-2', jws: replay })).toMatchObject({ error: 'failed_sync' });
+    expect(x.store.clock.timeFloor()).toBe(nowS * 1000 + 5000);
+    // a command that was no longer live at the time it sets is refused
+    const old = await x.ops.signEd(claims(GW, 'f-3', 'time-floor', { floor }, nowS - 7200));
+    expect(await x.send('time-floor', { id: 'f-3', jws: old })).toMatchObject({ error: 'expired' });
   });
 
   it('refuses signed commands when no operator key file is configured, or when it holds a private key', async () => {
