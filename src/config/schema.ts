@@ -100,7 +100,13 @@ export const configSchema = z
           .string()
           .regex(/^[^#+\s]+$/)
           .default('portier'),
+        /** default `portier-<gateway id>-local`: stable, so the broker keeps our session across restarts */
         client_id: z.string().optional(),
+        /**
+         * s the broker keeps the gateway's session (subscriptions, queued QoS 1 uplinks) while it is away; 0 = a
+         * clean session on every connect (uplinks sent while the gateway is down are lost), 0-4294967295
+         */
+        session_expiry_s: z.number().int().min(0).max(4_294_967_295).default(604_800),
       })
       .strict()
       .optional(),

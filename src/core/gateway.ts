@@ -27,6 +27,10 @@ export interface TransportFactories {
       onlineMessage?: { topic: string; payload: string; retain?: boolean };
       /** publishes awaiting the socket before publish() refuses */
       maxInflight?: number;
+      /** s the broker keeps the session while we are away; absent = clean session */
+      sessionExpiryS?: number;
+      /** resolves once what the handlers recorded is committed; QoS 1 PUBACKs wait for it */
+      ackGate?: () => Promise<void>;
     },
     log: Logger,
   ): MqttLink;
@@ -70,6 +74,8 @@ export class Gateway {
   /** Readers to locks; created at start (it needs the store). */
   access!: AccessController;
   private stopping = false;
+  /** Set once the devices have registered their subscriptions: the local link connects only then. */
+  private devicesStarted = false;
 
   constructor(private readonly opts: GatewayOptions) {
     this.log = opts.log.child({ component: 'gateway' });
@@ -144,6 +150,10 @@ export class Gateway {
         this.log.error({ err, device: rec.id }, 'device not started');
       }
     }
+    // A persistent session delivers what the broker queued for us right after CONNACK: connect only once every
+    // device's handler is in the subscription table, or those uplinks would be acknowledged unhandled.
+    this.devicesStarted = true;
+    this.mqttLink?.start();
     this.cloud?.start();
     this.floorTimer = setInterval(() => this.store.clock.persist(), FLOOR_PERSIST_MS);
     this.floorTimer.unref();
@@ -220,13 +230,16 @@ export class Gateway {
       const state = `${local.base_topic}/bridge/state`;
       const opts: Parameters<TransportFactories['mqtt']>[0] = {
         url: local.url,
-        clientId: local.client_id ?? `portier-${this.id}`,
+        // Not `portier-<gw>`: that is the cloud client's id, and one broker may serve both in a small town.
+        clientId: local.client_id ?? `portier-${this.id}-local`,
         will: { topic: state, payload: 'offline', retain: true },
         onlineMessage: { topic: state, payload: 'online', retain: true },
         maxInflight: LOCAL_LINK_MAX_INFLIGHT,
+        ackGate: () => this.store.events.whenCommitted(),
       };
+      if (local.session_expiry_s > 0) opts.sessionExpiryS = local.session_expiry_s;
       this.mqttLink = this.opts.transports.mqtt(opts, this.opts.log.child({ component: 'local-mqtt' }));
-      this.mqttLink.start();
+      if (this.devicesStarted) this.mqttLink.start();
     }
     return this.mqttLink;
   }
