@@ -16,6 +16,11 @@ export interface BackoffSettings {
   initialMs?: number;
   /** ms, cap on the delay between attempts, default 2000 for serial, 10000 for network */
   maxMs?: number;
+  /**
+   * ms, cap while the peer has been away briefly: the ceiling then grows only to a tenth of the absence (up to
+   * maxMs), so a restarted peer is found again within seconds. Unset: maxMs applies from the first attempt.
+   */
+  quickMaxMs?: number;
 }
 
 export interface Link {
