@@ -207,6 +207,8 @@ export class Gateway {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.floorTimer);
+    // The drivers are about to remove their handlers: the broker keeps queueing their topics for our return.
+    this.mqttLink?.keepSubscriptions();
     this.access?.stop();
     this.bridge?.stop();
     await Promise.allSettled([...this.hosts.values()].map((h) => h.stop()));

@@ -88,6 +88,7 @@ class MqttBrokerLink extends ReconnectingLink implements MqttLink {
   private heldStream: MqttClient['stream'] | undefined;
   /** QoS 1/2 messages received, for the ack gate to tell whether more came in while it waited. */
   private acksOwed = 0;
+  private keepingSubscriptions = false;
 
   constructor(
     private readonly opts: MqttLinkOptions,
@@ -132,7 +133,7 @@ class MqttBrokerLink extends ReconnectingLink implements MqttLink {
       if (!current?.handlers.delete(handler) || current.handlers.size > 0) return;
       this.subs.delete(filter);
       const client = this.client;
-      if (client?.connected) {
+      if (client?.connected && !this.keepingSubscriptions) {
         client.unsubscribeAsync(filter).catch((err: unknown) => this.log.debug({ err, filter }, 'unsubscribe failed'));
       }
     };
@@ -173,6 +174,10 @@ class MqttBrokerLink extends ReconnectingLink implements MqttLink {
         else resolve();
       });
     });
+  }
+
+  keepSubscriptions(): void {
+    this.keepingSubscriptions = true;
   }
 
   sendQos0(topic: string, payload: string | Buffer, retain: boolean): 'sent' | 'congested' | 'down' {

@@ -84,6 +84,12 @@ export interface MqttLink extends Link {
    * when not connected. Throws ConfigInvalid for a topic that cannot be published to.
    */
   sendQos0(topic: string, payload: string | Buffer, retain: boolean): 'sent' | 'congested' | 'down';
+  /**
+   * From now on, a filter whose last handler goes away stays subscribed at the broker. Called when the gateway
+   * stops: its drivers remove their handlers, but the persistent session must go on queueing their messages
+   * until the gateway is back.
+   */
+  keepSubscriptions(): void;
 }
 
 // ---- gpio -------------------------------------------------------------------------------------------------------
