@@ -170,19 +170,22 @@ describe('uplinks through the local broker while the gateway or the broker resta
     await daemon.waitFor((l) => l.component === 'local-mqtt' && l.msg === 'link up', 20_000, 'local link up');
     stream = await UplinkStream.start(b.url);
     const s = stream;
+    const d = daemon;
+    const linkUps = () => d.lines.filter((l) => l.component === 'local-mqtt' && l.msg === 'link up').length;
     for (let k = 0; k < 3; k++) {
       const at = s.sent + 100;
       await eventually(() => s.sent >= at, 20_000, `uplink ${at} sent`);
-      const ups = daemon.lines.filter((l) => l.component === 'local-mqtt' && l.msg === 'link up').length;
+      const ups = linkUps();
+      // The daemon is held (SIGSTOP) across the restart, so the sensors' clients certainly come back first and
+      // deliver what they queued before the gateway has reconnected: only its session, kept on disk by the
+      // broker across the restart, can hold those uplinks for it.
+      d.kill('SIGSTOP');
       await b.stop();
       await b.restart();
-      // The sensors' clients come back first (0.5 s) and deliver what they queued; the gateway's link later.
-      const d = daemon;
-      await eventually(
-        () => d.lines.filter((l) => l.component === 'local-mqtt' && l.msg === 'link up').length > ups,
-        30_000,
-        'gateway back on the broker',
-      );
+      const acked = s.acked.size;
+      await eventually(() => s.acked.size >= acked + 50, 20_000, 'uplinks delivered to the restarted broker');
+      d.kill('SIGCONT');
+      await eventually(() => linkUps() > ups, 30_000, 'gateway back on the broker');
     }
     await s.stop();
     const stateDir = join(dir, 'state');

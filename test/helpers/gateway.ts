@@ -3,7 +3,7 @@ import { DRIVERS } from '../../devices/index.js';
 import { configSchema, type DeviceEntry } from '../../src/config/schema.js';
 import { DriverRegistry } from '../../src/core/driver-registry.js';
 import type { PortierEvent } from '../../src/core/events.js';
-import { Gateway } from '../../src/core/gateway.js';
+import { Gateway, type TransportFactories } from '../../src/core/gateway.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { defaultTransports } from '../../src/transports/index.js';
 
@@ -24,6 +24,8 @@ export async function startTestGateway(opts: {
   brokerUrl?: string;
   /** A cloud broker: the outbox then waits for it (a closed port keeps everything queued). */
   cloudUrl?: string;
+  /** Links other than the real ones' defaults (a benchmark's variant). */
+  transports?: TransportFactories;
 }): Promise<TestGateway> {
   const drivers = new DriverRegistry(DRIVERS);
   const devices: DeviceEntry[] = opts.devices.map((d) => ({
@@ -45,7 +47,7 @@ export async function startTestGateway(opts: {
     }),
     devices,
     drivers,
-    transports: defaultTransports,
+    transports: opts.transports ?? defaultTransports,
     log: silentLogger(),
   });
   const events: PortierEvent[] = [];

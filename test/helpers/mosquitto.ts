@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +56,8 @@ export async function startMosquitto(
   const dir = mkdtempSync(join(tmpdir(), 'portier-mosq-'));
   const conf = join(dir, 'mosquitto.conf');
   if (opts.configFile) {
+    // Run as root, mosquitto drops to its own user, which must be able to write its persistence file here.
+    chmodSync(dir, 0o777);
     writeFileSync(
       conf,
       `${shippedConfig(opts.configFile, port, dir)
