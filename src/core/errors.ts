@@ -28,6 +28,7 @@ export enum ErrorCode {
   StoreCorrupt = 500,
   StoreMigration = 501,
   StoreFull = 502,
+  StoreNotOwner = 509,
   // 6xx sync
   SyncPublishFailed = 600,
   SyncCommandRejected = 601,
@@ -88,4 +89,11 @@ export function isTransient(err: unknown): boolean {
 export function reasonOf(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** A provisioning request that failed validation, with one problem per field (`relay_pin: expected integer 0-27`). */
+export class ProvisioningError extends PortierError {
+  constructor(readonly problems: string[]) {
+    super(ErrorCode.DeviceConfigInvalid, problems.join('; '), { problems });
+  }
 }

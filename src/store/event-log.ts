@@ -1,9 +1,11 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
 import type { Clock } from '../core/clock.js';
+import { ErrorCode, PortierError } from '../core/errors.js';
 import type { EventInput, Lane, PortierEvent } from '../core/events.js';
 import { laneOf } from '../core/events.js';
 import { EventWriter, INSERT_EVENT_SQL, INSERT_OUTBOX_SQL, type WriterReply, type WriterRow } from './event-writer.js';
+import type { LogEpoch } from './log-epoch.js';
 
 export const LANE_CODES: Record<Lane, number> = { critical: 0, state: 1, telemetry: 2 };
 
@@ -75,10 +77,15 @@ export class EventLog {
   /** `whenCommitted` callers, by the seq that must be committed first (ascending). */
   private waiters: Array<{ seq: number; resolve: () => void; reject: (err: unknown) => void }> = [];
 
+  /**
+   * `epoch` is the log's current epoch and, for the process that owns the log, the mark to raise before numbering;
+   * without a mark the log can be read but refuses to number events (a CLI command beside the daemon).
+   */
   constructor(
     private readonly db: Database,
     private readonly gw: string,
     private readonly clock: Clock,
+    readonly epoch: LogEpoch,
   ) {
     this.insertEvent = db.prepare(INSERT_EVENT_SQL);
     this.insertOutbox = db.prepare(INSERT_OUTBOX_SQL);
@@ -254,6 +261,15 @@ export class EventLog {
     const appended: OutboxAppend[] = [];
     const rows: WriterRow[] = [];
     const measure = this.outboxListeners.length > 0;
+    const { mark, epoch } = this.epoch;
+    if (!mark) {
+      throw new PortierError(
+        ErrorCode.StoreNotOwner,
+        'this process does not own the event log: it may not number events',
+      );
+    }
+    // Before any of these seqs exists anywhere: a log that later ends below them starts a new epoch.
+    mark.reserve(firstSeq + batch.length - 1);
     let seq = firstSeq;
     // A burst stamps many events within one millisecond: its ISO text is made once.
     let isoMs = Number.NaN;
@@ -267,6 +283,7 @@ export class EventLog {
       const event: PortierEvent = {
         id: this.ulid(now.ms),
         seq,
+        epoch,
         gw: this.gw,
         dev: input.dev,
         type: input.type,

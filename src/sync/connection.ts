@@ -81,7 +81,11 @@ export class CloudConnection {
     this.urls = opts.config.urls;
     const c = opts.config;
     this.backoff = new Backoff(
-      { initialMs: c.reconnect_min_ms, maxMs: c.reconnect_max_ms, quickMaxMs: c.reconnect_quick_max_ms },
+      {
+        initialMs: c.reconnect_min_ms,
+        maxMs: Math.max(c.reconnect_min_ms, c.reconnect_max_ms),
+        quickMaxMs: c.reconnect_quick_max_ms,
+      },
       NETWORK_BACKOFF,
       opts.random,
     );

@@ -3,10 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TransportFactories } from '../../src/app/gateway.js';
 import type { PortierEvent } from '../../src/core/events.js';
-import type { TransportFactories } from '../../src/core/gateway.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { packageRoot } from '../../src/demo/package-root.js';
+import { packageRoot } from '../../src/core/package-root.js';
 import { LocalPublisher } from '../../src/sync/local.js';
 import { defaultTransports } from '../../src/transports/index.js';
 import { createMqttLink } from '../../src/transports/mqtt.js';
@@ -200,6 +200,7 @@ async function localRepublishRate(broker: Broker): Promise<{ rate: number; skipp
       pub.publish({
         id: `01J${String(k).padStart(23, '0')}`,
         seq: k + 1,
+        epoch: '01JBENCHEPOCH0000000000000',
         gw: 'bench-gw',
         dev: s.id,
         type: 'parking.occupancy',

@@ -4,7 +4,8 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChirpstackSensorStub } from '../../firmware-stubs/chirpstack-sensor.js';
 import { nps405Status } from '../../firmware-stubs/nwave-payloads.js';
-import { eventually, PortierProcess, ROOT } from '../helpers/daemon.js';
+import { PortierProcess, ROOT } from '../helpers/daemon.js';
+import { eventually } from '../helpers/eventually.js';
 import { type Broker, startMosquitto } from '../helpers/mosquitto.js';
 import { tempDir } from '../helpers/tmp.js';
 

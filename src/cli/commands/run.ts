@@ -2,8 +2,8 @@ import closeWithGrace from 'close-with-grace';
 import { builtinDrivers } from '../../../devices/index.js';
 import { startOperatorSurface } from '../../admin/operator.js';
 import { createSdNotifier, startWatchdog } from '../../admin/sd-notify.js';
+import { Gateway } from '../../app/gateway.js';
 import { loadConfigFile } from '../../config/load.js';
-import { Gateway } from '../../core/gateway.js';
 import { createLogger } from '../../core/logger.js';
 import { defaultTransports } from '../../transports/index.js';
 import { type Command, str, UsageError } from '../command.js';
@@ -34,7 +34,7 @@ export const runCommand: Command = {
  */
 export async function runUntilSignalled(gateway: Gateway, log: ReturnType<typeof createLogger>): Promise<void> {
   const sd = createSdNotifier({ log });
-  await gateway.start();
+  await gateway.start({ holdBackground: true });
   const { admin, privacy } = gateway.config;
   const ops = await startOperatorSurface(gateway, {
     log,
@@ -46,6 +46,9 @@ export async function runUntilSignalled(gateway: Gateway, log: ReturnType<typeof
       : {}),
   });
   sd.ready(`${gateway.hosts.size} devices`);
+  // After READY: these read the whole backlog or the whole file, and the doors must not wait for them.
+  gateway.startBackground();
+  void gateway.checkIntegrity();
   // A device that is down is the device's problem; a store that cannot answer is the gateway's, and a restart helps.
   const watchdog = startWatchdog({ notifier: sd, log, isHealthy: () => gateway.healthy() });
   await new Promise<void>((resolve) => {

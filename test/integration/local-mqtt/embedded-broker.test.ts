@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ChirpstackSensorStub } from '../../../firmware-stubs/chirpstack-sensor.js';
 import { nps405Status } from '../../../firmware-stubs/nwave-payloads.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../../src/demo/embedded-broker.js';
-import { eventually } from '../../helpers/daemon.js';
+import { eventually } from '../../helpers/eventually.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { tempDir } from '../../helpers/tmp.js';
 

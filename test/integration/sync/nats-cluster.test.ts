@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../../helpers/eventually.js';
 import { type NatsCluster, type NatsNode, startNatsCluster } from '../../helpers/nats.js';
 import { expectDelivered, startLoad } from './delivery.js';
-import { CloudConsumer, openTestSync, producedIds, settle, type TestSync, testCloudConfig, until } from './harness.js';
+import { CloudConsumer, openTestSync, producedIds, settle, type TestSync, testCloudConfig } from './harness.js';
 
 /**
  * A town's clustered cloud broker, for real: three nats-server nodes (Debian's package) with JetStream and their
@@ -25,7 +26,7 @@ describe('cloud uplink to a clustered broker (NATS with JetStream, MQTT listener
   it('fails over when the node the gateway is connected to is killed mid-stream: every event arrives, in lane order', async () => {
     cluster = await startNatsCluster(3);
     const c = cluster;
-    await until(() => c.ready(), 30_000, 'NATS cluster with a JetStream meta leader');
+    await eventually(() => c.ready(), 30_000, 'NATS cluster with a JetStream meta leader');
     const [first, second, third] = c.nodes as [NatsNode, NatsNode, NatsNode];
     // The consumer sits on the third node; the gateway knows all three and starts with the first.
     cloud = await CloudConsumer.start(third.mqttUrl, 'cloud-nats', 4);
@@ -40,28 +41,32 @@ describe('cloud uplink to a clustered broker (NATS with JetStream, MQTT listener
     });
     const { sync } = gw;
     sync.start();
-    await until(() => sync.connection.session !== undefined, 30_000, 'gateway connected');
+    await eventually(() => sync.connection.session !== undefined, 30_000, 'gateway connected');
     expect(sync.connection.session?.url).toBe(first.mqttUrl);
     expect(sync.connection.session?.version).toBe(4);
 
     const steady = startLoad(gw.store);
     load = steady;
-    await until(() => sync.uplink.counters.eventsAcked > 1500, 30_000, 'events flowing through the cluster');
+    await eventually(() => sync.uplink.counters.eventsAcked > 1500, 30_000, 'events flowing through the cluster');
     const consumer = cloud;
-    await until(() => consumer.ids().size > 500, 30_000, 'the consumer on another node receiving');
+    await eventually(() => consumer.ids().size > 500, 30_000, 'the consumer on another node receiving');
 
     await c.kill(first);
     const killedAt = Date.now();
     // A surviving node may hold a CONNECT for ~4 s while the cluster elects new leaders for the MQTT streams the
     // dead node led, then close it: the gateway then tries the next node.
-    await until(
+    await eventually(
       () => sync.connection.session !== undefined && sync.connection.session.url !== first.mqttUrl,
       30_000,
       'gateway on another node',
     );
     const failoverMs = Date.now() - killedAt;
     const ackedAfterFailover = sync.uplink.counters.eventsAcked;
-    await until(() => sync.uplink.counters.eventsAcked > ackedAfterFailover + 1000, 30_000, 'traffic after failover');
+    await eventually(
+      () => sync.uplink.counters.eventsAcked > ackedAfterFailover + 1000,
+      30_000,
+      'traffic after failover',
+    );
     steady.stop();
     gw.store.events.flush();
     const produced = producedIds(gw.store);

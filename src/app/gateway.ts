@@ -1,19 +1,24 @@
 import type { Logger } from 'pino';
-import { AccessController } from '../access/controller.js';
+import { AccessController, type LockAccessSettings, type LockPort } from '../access/controller.js';
 import type { DeviceEntry, GatewayConfig } from '../config/schema.js';
+import { EventBus } from '../core/bus.js';
+import type { GatewaySignals } from '../core/driver.js';
+import type { DriverRegistry } from '../core/driver-registry.js';
+import { ErrorCode, PortierError } from '../core/errors.js';
+import type { CoapLink, GpioBackend, HttpTransport, MqttLink, SerialLink, SerialOptions } from '../core/links.js';
+import { Metrics } from '../core/metrics.js';
+import { SharedObjects } from '../core/shared.js';
+import { checkIntegrity, quarantineAtNextStart } from '../store/database.js';
 import type { Store } from '../store/store.js';
 import { openStore } from '../store/store.js';
 import { BridgeApi } from '../sync/bridge-api.js';
-import { GatewayCommandHandlers } from '../sync/gateway-commands.js';
 import { LOCAL_LINK_MAX_INFLIGHT, LocalPublisher } from '../sync/local.js';
 import { CloudSync } from '../sync/service.js';
-import type { CoapLink, GpioBackend, MqttLink, SerialLink, SerialOptions } from '../transports/types.js';
-import { EventBus } from './bus.js';
+import { createHttpListener } from '../transports/http.js';
+import { serveHttp } from '../transports/http-server.js';
+import { UdpListeners } from '../transports/udp.js';
 import { DeviceHost } from './device-host.js';
-import type { GatewaySignals } from './driver.js';
-import type { DriverRegistry } from './driver-registry.js';
-import { ErrorCode, PortierError } from './errors.js';
-import { Metrics } from './metrics.js';
+import { GatewayCommandHandlers } from './gateway-commands.js';
 import { Provisioning } from './provisioning.js';
 
 /** Constructors of the real links; tests and the demo may pass their own. */
@@ -59,10 +64,13 @@ export class Gateway {
   readonly metrics = new Metrics({ defaults: true });
   store!: Store;
   readonly hosts = new Map<string, DeviceHost>();
-  readonly provisioning = new Provisioning(this);
+  readonly provisioning: Provisioning;
   private mqttLink: MqttLink | undefined;
   private gpioBackend: GpioBackend | undefined;
   private coapLink: CoapLink | undefined;
+  private udpListeners: UdpListeners | undefined;
+  /** What this gateway's devices share by key (a LoRaWAN router per network server). */
+  readonly shared = new SharedObjects();
   private publisher: LocalPublisher | undefined;
   private bridge: BridgeApi | undefined;
   /** The cloud uplink and downlink, when `cloud` is configured. */
@@ -76,11 +84,26 @@ export class Gateway {
   private stopping = false;
   /** Set once the devices have registered their subscriptions: the local link connects only then. */
   private devicesStarted = false;
+  private releaseBackground: () => void = () => {};
+  /**
+   * Resolves when the work that reads the whole backlog may begin (counting the outbox, seeding the dashboard's
+   * states): after READY in the daemon, at the end of `start` otherwise. The doors never wait for it.
+   */
+  readonly background = new Promise<void>((resolve) => {
+    this.releaseBackground = resolve;
+  });
 
   constructor(private readonly opts: GatewayOptions) {
     this.log = opts.log.child({ component: 'gateway' });
     this.rootLog = opts.log;
     this.bus = new EventBus(this.log);
+    this.provisioning = new Provisioning({
+      gatewayId: opts.config.gateway.id,
+      drivers: opts.drivers,
+      store: () => this.store,
+      startDevice: (id, driverId, stored) => this.startDevice(id, driverId, stored),
+      stopDevice: (id) => this.stopDevice(id),
+    });
   }
 
   get drivers(): DriverRegistry {
@@ -95,7 +118,8 @@ export class Gateway {
     return this.opts.config.gateway.id;
   }
 
-  async start(): Promise<void> {
+  /** `holdBackground`: the caller calls `startBackground` itself, once the gateway is announced ready. */
+  async start(opts: { holdBackground?: boolean } = {}): Promise<void> {
     const { config } = this.opts;
     this.store = openStore({
       stateDir: config.gateway.state_dir,
@@ -117,10 +141,29 @@ export class Gateway {
       this.store.events.record({
         dev: this.id,
         type: 'alarm',
-        data: { alarm: 'database_quarantined', quarantined_to: this.store.quarantinedTo },
+        data: {
+          alarm: 'database_quarantined',
+          quarantined_to: this.store.quarantinedTo,
+          ...(this.store.epochStarted ? { epoch: this.store.epochStarted } : {}),
+        },
       });
     }
-    this.access = new AccessController(this);
+    const epoch = this.store.epochStarted;
+    // A brand-new log needs no word (its first event is seq 1 of an epoch nobody has seen); a quarantine has its own.
+    const silent =
+      epoch?.reason === 'database_quarantined' || (epoch?.reason === 'new_database' && epoch.first_seq === 1);
+    if (epoch && !silent) {
+      this.log.warn(epoch, 'new log epoch: seqs continue, under a new epoch id');
+      this.store.events.record({ dev: this.id, type: 'alarm', data: { alarm: 'log_epoch_started', ...epoch } });
+    }
+    this.access = new AccessController({
+      store: this.store,
+      bus: this.bus,
+      locks: this.lockPort(),
+      timezone: config.gateway.timezone,
+      metrics: this.metrics,
+      log: this.rootLog,
+    });
     this.access.start();
     if (config.cloud) {
       this.cloud = new CloudSync({
@@ -138,7 +181,17 @@ export class Gateway {
     if (config.local_mqtt) {
       this.publisher = new LocalPublisher(() => this.mqtt(), config.local_mqtt.base_topic, this.log);
       this.publisher.attach(this.bus);
-      this.bridge = new BridgeApi(this, config.local_mqtt.base_topic);
+      this.bridge = new BridgeApi(
+        {
+          gatewayId: this.id,
+          store: this.store,
+          devices: this.hosts,
+          link: () => this.mqtt(),
+          healthy: () => this.healthy(),
+          log: this.rootLog,
+        },
+        config.local_mqtt.base_topic,
+      );
       this.bridge.start();
     }
     for (const rec of this.store.devices.list()) {
@@ -154,10 +207,58 @@ export class Gateway {
     // device's handler is in the subscription table, or those uplinks would be acknowledged unhandled.
     this.devicesStarted = true;
     this.mqttLink?.start();
-    this.cloud?.start();
+    if (!opts.holdBackground) this.startBackground();
     this.floorTimer = setInterval(() => this.store.clock.persist(), FLOOR_PERSIST_MS);
     this.floorTimer.unref();
     this.log.info({ gateway: this.id, devices: this.hosts.size, stateDir: config.gateway.state_dir }, 'gateway ready');
+  }
+
+  /** Begin what may read the whole backlog: the cloud sync (its outbox count first), the dashboard's seed. */
+  startBackground(): void {
+    this.releaseBackground();
+    this.cloud?.start();
+  }
+
+  /**
+   * The full integrity check of the database, run after the start on a thread of its own (it reads the whole file,
+   * which grows with the backlog). A fault is alarmed, logged at error level, and quarantines the database at the
+   * next start (docs/architecture.md, Storage): the running gateway keeps its keys and goes on deciding and
+   * recording, rather than restarting into a fresh database that would refuse every pass until keys are imported.
+   */
+  async checkIntegrity(): Promise<string | undefined> {
+    const stateDir = this.opts.config.gateway.state_dir;
+    let problem: string | undefined;
+    try {
+      problem = await checkIntegrity(stateDir);
+    } catch (err) {
+      const message = (err as Error).message;
+      if (!/malformed|not a database|corrupt/i.test(message)) {
+        this.log.warn({ err }, 'integrity check could not run');
+        return undefined;
+      }
+      problem = message;
+    }
+    if (!problem) {
+      this.log.info('integrity check passed');
+      return undefined;
+    }
+    quarantineAtNextStart(stateDir, problem);
+    this.log.error(
+      { problem },
+      'DATABASE FAILED ITS INTEGRITY CHECK: it will be moved aside (kept) at the next start; restart when convenient',
+    );
+    if (!this.stopping) {
+      try {
+        this.store.events.record({
+          dev: this.id,
+          type: 'alarm',
+          data: { alarm: 'database_integrity_failed', problem, action: 'quarantine_at_next_start' },
+        });
+      } catch (err) {
+        this.log.error({ err }, 'could not record the integrity alarm');
+      }
+    }
+    return problem;
   }
 
   /** Start a device from its registry record (config holds the driver settings plus name/enabled). */
@@ -178,6 +279,9 @@ export class Gateway {
         mqtt: () => this.mqtt(),
         gpio: () => this.gpio(),
         coap: () => this.coap(),
+        http: () => this.http(),
+        udp: () => this.udp(),
+        shared: this.shared,
       },
     });
     this.hosts.set(id, host);
@@ -192,10 +296,26 @@ export class Gateway {
     await host.stop();
   }
 
+  /** The running locks, as the access controller reaches them. */
+  private lockPort(): LockPort {
+    return {
+      isUp: (lock) => {
+        const host = this.hosts.get(lock);
+        return host !== undefined && host.isUp !== false && host.def.commands?.unlock !== undefined;
+      },
+      unlock: async (lock) => {
+        const host = this.hosts.get(lock);
+        if (!host) throw new Error('the lock is not running');
+        await host.command('unlock', {});
+      },
+      settings: (lock) => (this.store.devices.get(lock)?.config ?? {}) as LockAccessSettings,
+    };
+  }
+
   /** True while the store answers; the systemd watchdog pings only then. */
   healthy(): { healthy: boolean; reason?: string } {
     try {
-      this.store.db.prepare('SELECT 1').get();
+      this.store.ping();
       return { healthy: true };
     } catch (err) {
       return { healthy: false, reason: `store: ${(err as Error).message}` };
@@ -219,6 +339,7 @@ export class Gateway {
     await this.mqttLink?.stop();
     this.gpioBackend?.close();
     this.coapLink?.close();
+    this.udpListeners?.close();
     this.store?.close();
     this.log.info('gateway stopped');
   }
@@ -254,6 +375,18 @@ export class Gateway {
       this.gpioBackend = this.opts.transports.gpio(opts, this.opts.log.child({ component: 'gpio' }));
     }
     return this.gpioBackend;
+  }
+
+  /** HTTP for devices: the transports' listener and server (each device owns what it opens). */
+  http(): HttpTransport {
+    const log = this.opts.log.child({ component: 'http' });
+    return { listen: (opts) => createHttpListener(opts, log), serve: serveHttp };
+  }
+
+  /** The gateway's UDP sockets, shared per port by its devices, created on first use. */
+  udp(): UdpListeners {
+    this.udpListeners ??= new UdpListeners(this.opts.log.child({ component: 'udp' }));
+    return this.udpListeners;
   }
 
   coap(): CoapLink {
