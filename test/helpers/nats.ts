@@ -38,6 +38,7 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     })),
   );
   const routes = ports.map((p) => `nats-route://127.0.0.1:${p.route}`).join(', ');
+  const logs = ports.map(() => '');
   const nodes: NatsNode[] = ports.map((p, i) => {
     const name = `n${i + 1}`;
     const conf = join(dir, `${name}.conf`);
@@ -52,10 +53,21 @@ mqtt { listen: 127.0.0.1:${p.mqtt} }
 `,
     );
     const proc = spawn('nats-server', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-    proc.stderr?.resume();
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      logs[i] = (logs[i] + chunk.toString()).slice(-2000);
+    });
     return { name, mqttUrl: `mqtt://127.0.0.1:${p.mqtt}`, monitorPort: p.monitor, proc };
   });
-  await Promise.all(ports.map((p) => waitForPort(p.mqtt, 10_000)));
+  // The MQTT listener opens once JetStream is up, which on a loaded machine can take a while.
+  await Promise.all(
+    ports.map((p, i) =>
+      waitForPort(p.mqtt, 30_000).catch((err: Error) => {
+        const n = nodes[i]!;
+        const state = n.proc.exitCode === null ? 'running' : `exited ${n.proc.exitCode}`;
+        throw new Error(`${err.message}: ${n.name} ${state}; its log ends:\n${logs[i]}`);
+      }),
+    ),
+  );
   const alive = () => nodes.filter((n) => n.proc.exitCode === null && n.proc.signalCode === null);
   return {
     nodes,
