@@ -4,17 +4,8 @@ import type { EventBus } from '../core/bus.js';
 import type { DeviceDriver, DriverContext, DriverDefinition, GatewaySignals } from '../core/driver.js';
 import { ErrorCode, PortierError, reasonOf } from '../core/errors.js';
 import type { EventType } from '../core/events.js';
-import type {
-  CoapLink,
-  GpioBackend,
-  HttpTransport,
-  MqttLink,
-  SerialLink,
-  SerialOptions,
-  UdpTransport,
-} from '../core/links.js';
+import type { SerialLink, SerialOptions } from '../core/links.js';
 import type { Metrics } from '../core/metrics.js';
-import type { SharedObjects } from '../core/shared.js';
 import { deviceMemoryKey } from '../store/meta.js';
 import type { Store } from '../store/store.js';
 

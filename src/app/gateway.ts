@@ -9,6 +9,7 @@ import type { CoapLink, GpioBackend, HttpTransport, MqttLink, SerialLink, Serial
 import { Metrics } from '../core/metrics.js';
 import { SharedObjects } from '../core/shared.js';
 import { checkIntegrity, quarantineAtNextStart } from '../store/database.js';
+import { watchDisk } from '../store/disk-metrics.js';
 import type { Store } from '../store/store.js';
 import { openStore } from '../store/store.js';
 import { BridgeApi } from '../sync/bridge-api.js';
@@ -127,7 +128,9 @@ export class Gateway {
       log: this.log,
       clock: { trustSystemClock: config.gateway.trust_system_clock },
       writerThread: true,
+      disk: { minFreeBytes: config.gateway.disk_min_free_bytes, reserveBytes: config.gateway.disk_reserve_bytes },
     });
+    if (this.store.disk) watchDisk(this.store.disk, this.metrics.registry);
     this.store.events.onCommitted((events) => {
       // Counted once per type and commit: a label lookup per event costs more than the counting.
       const byType = new Map<string, number>();
@@ -176,7 +179,8 @@ export class Gateway {
       });
     }
     const declared = this.opts.devices.map((d) => ({ id: d.id, driver: d.driver, config: deviceConfig(d) }));
-    this.store.devices.syncFromConfig(declared);
+    // On a full disk the registry keeps what it had: the devices still start from it.
+    this.write('device registry', () => this.store.devices.syncFromConfig(declared));
 
     if (config.local_mqtt) {
       this.publisher = new LocalPublisher(() => this.mqtt(), config.local_mqtt.base_topic, this.log);
@@ -208,7 +212,7 @@ export class Gateway {
     this.devicesStarted = true;
     this.mqttLink?.start();
     if (!opts.holdBackground) this.startBackground();
-    this.floorTimer = setInterval(() => this.store.clock.persist(), FLOOR_PERSIST_MS);
+    this.floorTimer = setInterval(() => this.write('time floor', () => this.store.clock.persist()), FLOOR_PERSIST_MS);
     this.floorTimer.unref();
     this.log.info({ gateway: this.id, devices: this.hosts.size, stateDir: config.gateway.state_dir }, 'gateway ready');
   }
@@ -259,6 +263,12 @@ export class Gateway {
       }
     }
     return problem;
+  }
+
+  /** A write the gateway can live without for a while: on a full disk it is retried once and then logged. */
+  write(what: string, fn: () => void): void {
+    if (this.store.disk) this.store.disk.attempt(what, fn);
+    else fn();
   }
 
   /** Start a device from its registry record (config holds the driver settings plus name/enabled). */

@@ -14,6 +14,7 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { ErrorCode, PortierError } from '../core/errors.js';
 import { backgroundQuery } from './background-query.js';
+import { isDiskFull } from './disk-space.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 
 export const DB_FILE = 'portier.db';
@@ -51,6 +52,15 @@ export function openDatabase(stateDir: string, log: Logger, migrations: readonly
   } catch (err) {
     db?.close();
     if (!existsSync(path)) throw err;
+    // A full disk is no corruption: the database is left as it is (the disk guard released its reserve before this).
+    if (isDiskFull(err)) {
+      throw new PortierError(
+        ErrorCode.StoreFull,
+        `the disk of ${stateDir} is full: free space to open the database`,
+        {},
+        { cause: err },
+      );
+    }
     quarantinedTo = quarantine(path);
     log.error(
       { err, quarantinedTo },

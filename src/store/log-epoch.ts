@@ -1,4 +1,4 @@
-import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { ulid } from 'ulid';
@@ -170,16 +170,25 @@ function readMark(path: string): MarkRecord | undefined {
   return undefined;
 }
 
-/** Write the mark atomically: a temporary file, fsynced, renamed over the old one, and the directory fsynced. */
+/** Every mark file has this many bytes, so that it can be rewritten in place on a full disk without a new block. */
+const MARK_BYTES = 160;
+
+/**
+ * Write the mark atomically: a temporary file, fsynced, renamed over the old one, and the directory fsynced. On a
+ * full disk (no block for the temporary file) the mark is rewritten in place instead: it always has MARK_BYTES
+ * bytes, so that needs no new block. A power cut in the middle of that write can tear it; a torn mark reads as
+ * missing, which starts a new epoch: safe, never a reused seq.
+ */
 function writeMark(path: string, record: MarkRecord): void {
+  const text = `${JSON.stringify(record).padEnd(MARK_BYTES - 1, ' ')}\n`;
   const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
   try {
-    fchmodSync(fd, 0o600);
-    writeSync(fd, `${JSON.stringify(record)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    writeDurably(tmp, 'w', text);
+  } catch (err) {
+    if (!isOutOfSpace(err)) throw err;
+    rmSync(tmp, { force: true });
+    writeDurably(path, 'r+', text);
+    return;
   }
   renameSync(tmp, path);
   const dir = openSync(dirname(path), 'r');
@@ -188,4 +197,20 @@ function writeMark(path: string, record: MarkRecord): void {
   } finally {
     closeSync(dir);
   }
+}
+
+function writeDurably(path: string, flags: 'w' | 'r+', text: string): void {
+  const fd = openSync(path, flags, 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+    writeSync(fd, text, 0);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function isOutOfSpace(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }

@@ -4,6 +4,7 @@ import { Clock, type ClockOptions } from '../core/clock.js';
 import type { PortierEvent } from '../core/events.js';
 import { openDatabase } from './database.js';
 import { DeviceRegistry } from './device-registry.js';
+import { DiskGuard, type DiskSettings, makeRoomToOpen } from './disk-guard.js';
 import { EventLog } from './event-log.js';
 import { EventPurge } from './event-purge.js';
 import { EventQuery } from './event-query.js';
@@ -19,6 +20,8 @@ export interface Store {
   devices: DeviceRegistry;
   meta: MetaStore;
   clock: Clock;
+  /** The disk guard (the daemon): free space, reserve, what is kept off a full disk. */
+  disk?: DiskGuard;
   quarantinedTo?: string;
   /** Set when this open started a new log epoch (record it as the `log_epoch_started` alarm). */
   epochStarted?: EpochStart;
@@ -49,7 +52,10 @@ export function openStore(opts: {
    * events. Default: this process owns the log (the daemon, a one-off gateway in a test).
    */
   borrow?: boolean;
+  /** Watch the disk and keep a reserve (the daemon); one-shot commands do not. */
+  disk?: DiskSettings;
 }): Store {
+  if (opts.disk) makeRoomToOpen(opts.stateDir, opts.log);
   const { db, quarantinedTo } = openDatabase(opts.stateDir, opts.log);
   const meta = new MetaStore(db);
   const clock = new Clock(meta, opts.clock);
@@ -58,6 +64,7 @@ export function openStore(opts: {
     : openLogEpoch(db, opts.stateDir, { quarantined: quarantinedTo !== undefined });
   const events = new EventLog(db, opts.gatewayId, clock, epoch);
   if (opts.writerThread) events.useWriterThread();
+  const disk = opts.disk && guardDisk(db, events, { ...opts, disk: opts.disk });
   const store: Store = {
     db,
     events,
@@ -73,8 +80,10 @@ export function openStore(opts: {
       db.prepare('SELECT 1').get();
     },
     close() {
+      disk?.stop();
       events.close();
-      clock.persist();
+      if (disk) disk.attempt('time floor', () => clock.persist());
+      else clock.persist();
       const last = events.lastSeq();
       db.close();
       // Only after the database closed cleanly: the log then ends exactly at `last`.
@@ -83,5 +92,22 @@ export function openStore(opts: {
   };
   if (quarantinedTo) store.quarantinedTo = quarantinedTo;
   if (epoch.started) store.epochStarted = epoch.started;
+  if (disk) store.disk = disk;
   return store;
+}
+
+/** The disk guard wired to the log: alarms as critical events, held state recorded when the disk is no longer full. */
+function guardDisk(
+  db: Database,
+  events: EventLog,
+  opts: { stateDir: string; gatewayId: string; log: Logger; disk: DiskSettings },
+): DiskGuard {
+  const guard = new DiskGuard(db, { stateDir: opts.stateDir, settings: opts.disk, log: opts.log });
+  events.useDiskGuard(guard);
+  guard.setAlarmSink((data) => events.recordNow({ dev: opts.gatewayId, type: 'alarm', data }));
+  guard.onChange((_state, prev) => {
+    if (prev === 'full') for (const h of guard.takeHeld()) events.record(h.input, h.opts);
+  });
+  guard.start();
+  return guard;
 }

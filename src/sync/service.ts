@@ -17,7 +17,7 @@ export interface CloudSyncOptions {
   /** The config's `cloud` section, validated. */
   config: CloudConfig;
   gatewayId: string;
-  store: Pick<Store, 'db' | 'events' | 'clock'>;
+  store: Pick<Store, 'db' | 'events' | 'clock'> & { disk?: Store['disk'] };
   log: Logger;
   /** The gateway's Prometheus registry (Metrics.registry); no metrics without it. */
   registry?: Registry;
@@ -82,6 +82,7 @@ export class CloudSync {
       retainAckedMs: cfg.retain_acked_days * DAY_MS,
       log: this.log,
       takenUpTo: (lane) => this.uplink.takenUpTo(lane),
+      ...(store.disk ? { headroom: () => store.disk!.headroom() } : {}),
     });
     this.downlink = new Downlink({
       db: store.db,

@@ -5,7 +5,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/core/logger.js';
 import { openStore } from '../../../src/store/store.js';
 import { ROOT } from '../../helpers/daemon.js';
-import { eventually } from '../../helpers/eventually.js';
 import { type Broker, startMosquitto } from '../../helpers/mosquitto.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { CloudConsumer, missing, producedIds, settle } from './harness.js';
