@@ -9,6 +9,8 @@ export interface ChirpstackSensorOptions {
   deviceName?: string;
   /** Device profile name, as ChirpStack puts it in deviceInfo. */
   profile?: string;
+  /** QoS of the uplinks: ChirpStack's `[integration.mqtt] qos`, 0 by default there as here. */
+  qos?: 0 | 1;
 }
 
 /**
@@ -74,7 +76,7 @@ export class ChirpstackSensorStub {
   /** Publish anything on the uplink topic (malformed events for tests). */
   async publishRaw(body: string | Buffer): Promise<void> {
     if (!this.client) throw new Error('stub not started');
-    await this.client.publishAsync(this.topic, body, { qos: 0 });
+    await this.client.publishAsync(this.topic, body, { qos: this.opts.qos ?? 0 });
   }
 
   async stop(): Promise<void> {

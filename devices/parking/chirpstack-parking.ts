@@ -88,6 +88,9 @@ function createLoraParking(server: LoraServer, ctx: DriverContext<LoraParkingCon
       decodeOpts.fport = up.fport;
       const { data } = codec.decode(up.payload, decodeOpts);
       if (up.rssi_dbm !== undefined) data.rssi_dbm = up.rssi_dbm;
+      // The frame counter names the uplink: a broker that delivers it again (the gateway died after committing it
+      // but before its PUBACK left) gives an event with a new id but the same (dev, f_cnt), which the cloud can drop.
+      data.f_cnt = up.fcnt;
       // The decoded object becomes the event's data: the tracker sets bay, occupied and since on it.
       bay.observe({
         occupied: typeof data.occupied === 'boolean' ? data.occupied : undefined,

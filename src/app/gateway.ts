@@ -37,6 +37,10 @@ export interface TransportFactories {
       maxInflight?: number;
       username?: string;
       password?: string;
+      /** s the broker keeps the session while we are away; absent = clean session */
+      sessionExpiryS?: number;
+      /** resolves once what the handlers recorded is committed; QoS 1 PUBACKs wait for it */
+      ackGate?: () => Promise<void>;
     },
     log: Logger,
   ): MqttLink;
@@ -83,6 +87,8 @@ export class Gateway {
   /** Readers to locks; created at start (it needs the store). */
   access!: AccessController;
   private stopping = false;
+  /** Set once the devices have registered their subscriptions: the local link connects only then. */
+  private devicesStarted = false;
   private releaseBackground: () => void = () => {};
   /**
    * Resolves when the work that reads the whole backlog may begin (counting the outbox, seeding the dashboard's
@@ -206,6 +212,10 @@ export class Gateway {
         this.log.error({ err, device: rec.id }, 'device not started');
       }
     }
+    // A persistent session delivers what the broker queued for us right after CONNACK: connect only once every
+    // device's handler is in the subscription table, or those uplinks would be acknowledged unhandled.
+    this.devicesStarted = true;
+    this.mqttLink?.start();
     if (!opts.holdBackground) this.startBackground();
     this.write('time floor audit', () => recordFloorAudits(this.store, this.id));
     this.floorTimer = setInterval(
@@ -340,6 +350,8 @@ export class Gateway {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.floorTimer);
+    // The drivers are about to remove their handlers: the broker keeps queueing their topics for our return.
+    this.mqttLink?.keepSubscriptions();
     this.access?.stop();
     this.bridge?.stop();
     await Promise.allSettled([...this.hosts.values()].map((h) => h.stop()));
@@ -364,15 +376,18 @@ export class Gateway {
       const state = `${local.base_topic}/bridge/state`;
       const opts: Parameters<TransportFactories['mqtt']>[0] = {
         url: local.url,
-        clientId: local.client_id ?? `portier-${this.id}`,
+        // Not `portier-<gw>`: that is the cloud client's id, and one broker may serve both in a small town.
+        clientId: local.client_id ?? `portier-${this.id}-local`,
         will: { topic: state, payload: 'offline', retain: true },
         onlineMessage: { topic: state, payload: 'online', retain: true },
         maxInflight: LOCAL_LINK_MAX_INFLIGHT,
+        ackGate: () => this.store.events.whenCommitted(),
       };
       if (local.username !== undefined) opts.username = local.username;
       if (local.password_file !== undefined) opts.password = readLocalPassword(local.password_file);
+      if (local.session_expiry_s > 0) opts.sessionExpiryS = local.session_expiry_s;
       this.mqttLink = this.opts.transports.mqtt(opts, this.opts.log.child({ component: 'local-mqtt' }));
-      this.mqttLink.start();
+      if (this.devicesStarted) this.mqttLink.start();
     }
     return this.mqttLink;
   }

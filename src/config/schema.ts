@@ -5,9 +5,23 @@ export const CONFIG_VERSION = 1;
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
-const mqttUrl = z
+const MQTT_URL = /^(mqtts?|wss?|tcp|ssl):\/\/[^\s,]+$/;
+const mqttUrl = z.string().regex(MQTT_URL, 'expected an MQTT URL such as mqtt://127.0.0.1:1883');
+/** One MQTT URL, or several separated by commas (the nodes of a clustered broker). */
+const mqttUrlList = z
   .string()
-  .regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, 'expected an MQTT URL such as mqtt://127.0.0.1:1883');
+  .refine(
+    (s) => splitUrls(s).length > 0 && splitUrls(s).every((u) => MQTT_URL.test(u)),
+    'expected an MQTT URL such as mqtts://broker:8883, or several separated by commas',
+  );
+
+/** The URLs of a comma-separated list, trimmed, empty items left out. */
+export function splitUrls(list: string): string[] {
+  return list
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+}
 
 /** `host:port`, e.g. 127.0.0.1:8080 */
 const listenAddress = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port, such as 127.0.0.1:8080');
@@ -26,8 +40,10 @@ export const deviceEntryBase = z.object({
 
 export const cloudSchema = z
   .object({
-    /** mqtts://host:8883 in the field; mqtt:// only on a bench. */
-    url: mqttUrl,
+    /** mqtts://host:8883 in the field (mqtt:// only on a bench); a comma-separated list for a clustered broker. */
+    url: mqttUrlList.optional(),
+    /** The nodes of a clustered broker, tried in turn (instead of `url`). */
+    urls: z.array(mqttUrl).min(1).max(32).optional(),
     /** Topic prefix: <prefix>/<gw>/up/events */
     prefix: z
       .string()
@@ -59,6 +75,11 @@ export const cloudSchema = z
     reconnect_min_ms: z.number().int().min(10).max(60_000).default(1000),
     /** ms, cap on the reconnect delay, 100-3600000 */
     reconnect_max_ms: z.number().int().min(100).max(3_600_000).default(60_000),
+    /**
+     * ms, cap on the reconnect delay while the broker has been away briefly (it then grows to a tenth of the
+     * absence, up to reconnect_max_ms), 100-3600000
+     */
+    reconnect_quick_max_ms: z.number().int().min(100).max(3_600_000).default(5000),
     /** ms without a PUBACK after which the connection is treated as dead and dropped, 1000-600000 */
     ack_timeout_ms: z.number().int().min(1000).max(600_000).default(30_000),
     /** s, MQTT keepalive, 5-3600 */
@@ -74,7 +95,13 @@ export const cloudSchema = z
     /** s a signed command may live (exp - iat) at most, 60-2592000 */
     command_max_lifetime_s: z.number().int().min(60).max(2_592_000).default(86_400),
   })
-  .strict();
+  .strict()
+  .refine((c) => (c.url === undefined) !== (c.urls === undefined), {
+    message: 'give the broker as url (one URL or a comma-separated list) or as urls (a list), one of the two',
+    path: ['url'],
+  })
+  // One list for the code, whichever way the file gave it.
+  .transform(({ url, urls, ...rest }) => ({ ...rest, urls: urls ?? splitUrls(url ?? '') }));
 
 export const configSchema = z
   .object({
@@ -107,11 +134,17 @@ export const configSchema = z
           .string()
           .regex(/^[^#+\s]+$/)
           .default('portier'),
+        /** default `portier-<gateway id>-local`: stable, so the broker keeps our session across restarts */
         client_id: z.string().optional(),
         /** The gateway's user on the local broker (a broker that admits no anonymous clients, config/mosquitto/). */
         username: z.string().min(1).optional(),
         /** File holding that user's password (mode 0600); read at start. */
         password_file: z.string().min(1).optional(),
+        /**
+         * s the broker keeps the gateway's session (subscriptions, queued QoS 1 uplinks) while it is away; 0 = a
+         * clean session on every connect (uplinks sent while the gateway is down are lost), 0-4294967295
+         */
+        session_expiry_s: z.number().int().min(0).max(4_294_967_295).default(604_800),
       })
       .strict()
       .refine((m) => m.password_file === undefined || m.username !== undefined, {

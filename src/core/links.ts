@@ -18,6 +18,11 @@ export interface BackoffSettings {
   initialMs?: number;
   /** ms, cap on the delay between attempts, default 2000 for serial, 10000 for network */
   maxMs?: number;
+  /**
+   * ms, cap while the peer has been away briefly: the ceiling then grows only to a tenth of the absence (up to
+   * maxMs), so a restarted peer is found again within seconds. Unset: maxMs applies from the first attempt.
+   */
+  quickMaxMs?: number;
 }
 
 export interface Link {
@@ -81,6 +86,12 @@ export interface MqttLink extends Link {
    * when not connected. Throws ConfigInvalid for a topic that cannot be published to.
    */
   sendQos0(topic: string, payload: string | Buffer, retain: boolean): 'sent' | 'congested' | 'down';
+  /**
+   * From now on, a filter whose last handler goes away stays subscribed at the broker. Called when the gateway
+   * stops: its drivers remove their handlers, but the persistent session must go on queueing their messages
+   * until the gateway is back.
+   */
+  keepSubscriptions(): void;
 }
 
 // ---- gpio -------------------------------------------------------------------------------------------------------

@@ -40,7 +40,8 @@ export interface DemoStubs {
 export async function startDemoStubs(o: DemoStubOptions): Promise<DemoStubs> {
   const davis = new DavisConsoleStub({ path: o.davisPath, intervalMs: 2000 });
   const qr = new QrScannerStub(o.qrPath);
-  const bays = o.bays.map((devEui) => new ChirpstackSensorStub({ brokerUrl: o.brokerUrl, devEui }));
+  // QoS 1, as docs/operations.md tells ChirpStack to publish: the broker then keeps them for a gateway away.
+  const bays = o.bays.map((devEui) => new ChirpstackSensorStub({ brokerUrl: o.brokerUrl, devEui, qos: 1 }));
   const door = new GpioDoorStub({ dir: o.gpioDir, relayLine: 17, contactLine: 27 });
   await Promise.all([davis.start(), qr.start(), door.start(), ...bays.map((b) => b.start())]);
   const occupied = bays.map(() => false);

@@ -83,6 +83,10 @@ export class EventLog {
   private readonly discard = new Set<number>();
   /** Batches the writer thread gave back and this thread wrote instead (a lock held by this thread, or a fault). */
   givenBack = 0;
+  /** The highest seq committed and announced. */
+  private committedSeq: number;
+  /** `whenCommitted` callers, by the seq that must be committed first (ascending). */
+  private waiters: Array<{ seq: number; resolve: () => void; reject: (err: unknown) => void }> = [];
   /** Watches the disk (the daemon): keeps non-critical events off a full disk, makes room for critical ones. */
   private guard: SpaceGuard | undefined;
   /** Written inside a caller's transaction (`appendWithin`), announced when the caller says it committed. */
@@ -102,6 +106,19 @@ export class EventLog {
     this.insertEvent = db.prepare(INSERT_EVENT_SQL);
     this.insertOutbox = db.prepare(INSERT_OUTBOX_SQL);
     this.nextSeq = this.maxSeq() + 1;
+    this.committedSeq = this.nextSeq - 1;
+  }
+
+  /**
+   * Resolves once every event recorded before the call is committed (rejects when its commit failed). The local
+   * MQTT link holds back its PUBACKs on it, so a broker never hears "delivered" for an uplink the log could still
+   * lose to a kill -9. One waiter per call, cheap: callers ask once per turn, not per event.
+   */
+  whenCommitted(): Promise<void> {
+    // Seqs are handed out in record order: what is queued now gets the next `pending.length` of them.
+    const seq = this.nextSeq - 1 + this.pending.length;
+    if (seq <= this.committedSeq) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
   }
 
   /** Called after every commit with the committed events, in seq order. */
@@ -308,8 +325,12 @@ export class EventLog {
         }
       })();
     } catch (err) {
-      // Nothing of the batch was written; seq stays where the database says it is.
+      // Nothing of the batch was written; seq stays where the database says it is, and whoever waits for these
+      // events hears that they are not on disk.
       this.nextSeq = this.maxSeq() + 1;
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const w of waiters) w.reject(err);
       throw err;
     }
     this.nextSeq = firstSeq + events.length;
@@ -371,6 +392,10 @@ export class EventLog {
   }
 
   private announce(events: PortierEvent[], appended: OutboxAppend[]): void {
+    // Waiters first: the events are on disk whatever a listener below does.
+    const last = events.at(-1)?.seq ?? 0;
+    if (last > this.committedSeq) this.committedSeq = last;
+    while (this.waiters.length > 0 && this.waiters[0]!.seq <= this.committedSeq) this.waiters.shift()!.resolve();
     if (appended.length) for (const listener of this.outboxListeners) listener(appended);
     for (const listener of this.committedListeners) listener(events);
   }

@@ -7,7 +7,7 @@ import type { CloudTopics } from './topics.js';
 /** The cloud settings the connection needs (a subset of the config's `cloud` section). */
 export type CloudConnectionConfig = Pick<
   CloudConfig,
-  | 'url'
+  | 'urls'
   | 'client_id'
   | 'username'
   | 'password_file'
@@ -26,6 +26,8 @@ export type CloudConnectionConfig = Pick<
  */
 export function buildClientOptions(
   cfg: CloudConnectionConfig,
+  /** the node this attempt goes to, one of cfg.urls */
+  url: string,
   gw: string,
   topics: CloudTopics,
   version: 4 | 5,
@@ -47,7 +49,7 @@ export function buildClientOptions(
   if (cfg.username !== undefined) opts.username = cfg.username;
   if (cfg.password_file) opts.password = readSecret(cfg.password_file, 'password_file').trimEnd();
   checkConnectionConfig(cfg);
-  if (isTls(cfg.url)) {
+  if (isTls(url)) {
     opts.rejectUnauthorized = true;
     if (cfg.ca_file) opts.ca = readSecret(cfg.ca_file, 'ca_file');
     if (cfg.cert_file && cfg.key_file) {
@@ -67,10 +69,12 @@ function isTls(url: string): boolean {
  * URL that is not TLS (they would be silently ignored), a client certificate without its key or the reverse.
  */
 export function checkConnectionConfig(cfg: CloudConnectionConfig): void {
-  if (!isTls(cfg.url) && (cfg.ca_file || cfg.cert_file || cfg.key_file)) {
+  if (cfg.urls.length === 0) throw new PortierError(ErrorCode.ConfigInvalid, 'cloud: no broker URL');
+  const plain = cfg.urls.find((u) => !isTls(u));
+  if (plain !== undefined && (cfg.ca_file || cfg.cert_file || cfg.key_file)) {
     throw new PortierError(
       ErrorCode.ConfigInvalid,
-      `cloud.url ${cfg.url} is not TLS but ca_file/cert_file/key_file are set; use mqtts://`,
+      `cloud url ${plain.replace(/\/\/[^@/]*@/, '//')} is not TLS but ca_file/cert_file/key_file are set; use mqtts://`,
     );
   }
   if (Boolean(cfg.cert_file) !== Boolean(cfg.key_file)) {

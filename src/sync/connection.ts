@@ -10,6 +10,8 @@ export type CloudLinkState = 'idle' | 'connecting' | 'up' | 'down' | 'stopped';
 /** One established connection to the cloud broker. */
 export interface CloudSession {
   client: MqttClient;
+  /** The broker node this connection went to (one of `cloud.urls`), without user:password. */
+  url: string;
   /** MQTT protocol level in use: 5, or 4 (3.1.1) after the broker refused 5 */
   version: 4 | 5;
   /** bytes, the broker's Maximum Packet Size when it announced one (MQTT 5) */
@@ -21,7 +23,11 @@ export interface CloudSession {
 }
 
 export interface CloudConnectionOptions {
-  config: CloudConnectionConfig & { reconnect_min_ms: number; reconnect_max_ms: number };
+  config: CloudConnectionConfig & {
+    reconnect_min_ms: number;
+    reconnect_max_ms: number;
+    reconnect_quick_max_ms: number;
+  };
   gatewayId: string;
   topics: CloudTopics;
   log: Logger;
@@ -39,6 +45,11 @@ const VERSION_REFUSED = new Set([1, 0x84]);
  * mqtt.js's reconnect turned off and our own loop instead (exponential backoff with full jitter), MQTT 5 first and
  * 3.1.1 when the broker refuses 5, the last will `offline` on `up/status` and `online` published on every connect,
  * commands subscribed on `down/+`. A state machine: it never exits, it retries until stopped.
+ *
+ * A clustered broker is given as several URLs (its nodes): each attempt after a lost connection or a failed
+ * attempt goes to the next one in turn, so the node that died is not waited on while the others serve. The outbox
+ * makes the switch lossless: whatever the dead node had not acknowledged is still there and is sent again to the
+ * next, oldest first per lane.
  */
 export class CloudConnection {
   private stateValue: CloudLinkState = 'idle';
@@ -47,6 +58,11 @@ export class CloudConnection {
   private generation = 0;
   private version: 4 | 5;
   private upSince = 0;
+  /** When the broker was last seen (connection lost, or start): how long it has been away decides the cap. */
+  private awaySince = Date.now();
+  private readonly urls: readonly string[];
+  /** Index in `urls` of the node the next attempt goes to. */
+  private node = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly backoff: Backoff;
   private readonly upListeners: Array<(s: CloudSession) => void> = [];
@@ -62,8 +78,17 @@ export class CloudConnection {
   constructor(private readonly opts: CloudConnectionOptions) {
     checkConnectionConfig(opts.config);
     this.version = opts.config.protocol_version;
-    const { reconnect_min_ms: initialMs, reconnect_max_ms: maxMs } = opts.config;
-    this.backoff = new Backoff({ initialMs, maxMs: Math.max(initialMs, maxMs) }, NETWORK_BACKOFF, opts.random);
+    this.urls = opts.config.urls;
+    const c = opts.config;
+    this.backoff = new Backoff(
+      {
+        initialMs: c.reconnect_min_ms,
+        maxMs: Math.max(c.reconnect_min_ms, c.reconnect_max_ms),
+        quickMaxMs: c.reconnect_quick_max_ms,
+      },
+      NETWORK_BACKOFF,
+      opts.random,
+    );
   }
 
   get state(): CloudLinkState {
@@ -95,6 +120,7 @@ export class CloudConnection {
 
   start(): void {
     if (this.stateValue !== 'idle') return;
+    this.awaySince = Date.now();
     this.attempt();
   }
 
@@ -139,10 +165,11 @@ export class CloudConnection {
     this.stateValue = 'connecting';
     const gen = ++this.generation;
     const version = this.version;
+    const url = this.urls[this.node % this.urls.length]!;
     let client: MqttClient;
     try {
-      const options = buildClientOptions(this.opts.config, this.opts.gatewayId, this.opts.topics, version);
-      client = connect(this.opts.config.url, options);
+      const options = buildClientOptions(this.opts.config, url, this.opts.gatewayId, this.opts.topics, version);
+      client = connect(url, options);
     } catch (err) {
       this.lastError = reasonOf(err);
       this.lost(gen, this.lastError);
@@ -152,7 +179,7 @@ export class CloudConnection {
     let refusedVersion = false;
     client.on('connect', (connack: IConnackPacket) => {
       if (gen !== this.generation) return;
-      this.onConnected(client, connack, version, gen);
+      this.onConnected(client, connack, version, gen, redactUrl(url));
     });
     client.on('message', (topic, payload) => {
       if (gen !== this.generation) return;
@@ -173,9 +200,9 @@ export class CloudConnection {
     });
   }
 
-  private onConnected(client: MqttClient, connack: IConnackPacket, version: 4 | 5, gen: number): void {
+  private onConnected(client: MqttClient, connack: IConnackPacket, version: 4 | 5, gen: number, url: string): void {
     const props = connack.properties;
-    const session: CloudSession = { client, version, generation: gen };
+    const session: CloudSession = { client, url, version, generation: gen };
     if (props?.maximumPacketSize) session.maxPacketSize = props.maximumPacketSize;
     if (props?.receiveMaximum) session.receiveMaximum = props.receiveMaximum;
     this.current = session;
@@ -183,7 +210,7 @@ export class CloudConnection {
     this.upSince = Date.now();
     this.connects++;
     this.lastError = undefined;
-    this.opts.log.info({ url: this.opts.config.url, mqtt: version === 5 ? '5' : '3.1.1' }, 'cloud connected');
+    this.opts.log.info({ url, mqtt: version === 5 ? '5' : '3.1.1' }, 'cloud connected');
     client.publish(this.opts.topics.status, 'online', { qos: 1, retain: true }, () => {});
     client.subscribe(this.opts.topics.downFilter, { qos: 1 }, (err) => {
       if (err && gen === this.generation) this.opts.log.warn({ err }, 'cloud command subscription failed');
@@ -204,14 +231,25 @@ export class CloudConnection {
       client.on('error', () => {});
       client.end(true);
     }
-    if (wasUp && Date.now() - this.upSince >= HELD_MS) this.backoff.reset();
+    const now = Date.now();
+    if (wasUp) {
+      this.awaySince = now;
+      if (now - this.upSince >= HELD_MS) this.backoff.reset();
+    }
     this.stateValue = 'down';
-    const delay = immediate ? 0 : this.backoff.next();
+    // The same node again only for the protocol fallback; otherwise the next node of the cluster in turn.
+    if (!immediate) this.node = (this.node + 1) % this.urls.length;
+    const delay = immediate ? 0 : this.backoff.next(now - this.awaySince);
     if (wasUp) this.opts.log.warn({ reason, retryInMs: delay }, 'cloud connection lost');
     else this.opts.log.debug({ reason, retryInMs: delay }, 'cloud connection attempt failed');
     for (const l of this.downListeners) l(reason);
     this.timer = setTimeout(() => this.attempt(), delay);
   }
+}
+
+/** The URL without user:password, for logs and status. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//');
 }
 
 async function withTimeout(p: Promise<void>, ms: number): Promise<void> {

@@ -33,6 +33,8 @@ export interface SyncHealth {
     ack_latency_ms: number;
     events_acked: number;
     last_error?: string;
+    /** the broker node connected to (one of cloud.urls), while up */
+    broker?: string;
   };
 }
 
@@ -81,6 +83,7 @@ export class HealthReporter {
       events_acked: uplink.counters.eventsAcked,
     };
     if (connection.lastError) cloud.last_error = connection.lastError;
+    if (connection.session) cloud.broker = connection.session.url;
     return {
       outbox: outbox.summary(this.now()),
       shed: budget.totals(),

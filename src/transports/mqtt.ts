@@ -40,6 +40,19 @@ export interface MqttLinkOptions {
   maxBufferedBytes?: number;
   /** 4 = MQTT 3.1.1 (default), 5 = MQTT 5.0 */
   protocolVersion?: 4 | 5;
+  /**
+   * s the broker keeps our session (subscriptions and the QoS 1 messages queued for us) while we are away; needs
+   * `clientId`. With it the link connects with `clean: false` (MQTT 5: clean start off and this Session Expiry
+   * Interval; MQTT 3.1.1 has no expiry: the broker's own setting, e.g. mosquitto's `persistent_client_expiration`,
+   * decides). Without it every connection starts a clean session.
+   */
+  sessionExpiryS?: number;
+  /**
+   * Resolves once whatever the message handlers recorded so far is durable. When given, the PUBACKs of QoS 1
+   * messages are held in the socket (corked) until it resolves, so the broker drops a message from our session
+   * only after its event is on disk; when it rejects, the connection is dropped and the broker delivers again.
+   */
+  ackGate?: () => Promise<void>;
 }
 
 /**
@@ -71,6 +84,11 @@ class MqttBrokerLink extends ReconnectingLink implements MqttLink {
   private readonly safeUrl: string;
   private readonly maxInflight: number;
   private readonly maxBuffered: number;
+  /** The socket whose writes (our PUBACKs among them) are held until the ack gate opens, if any. */
+  private heldStream: MqttClient['stream'] | undefined;
+  /** QoS 1/2 messages received, for the ack gate to tell whether more came in while it waited. */
+  private acksOwed = 0;
+  private keepingSubscriptions = false;
 
   constructor(
     private readonly opts: MqttLinkOptions,
@@ -96,7 +114,9 @@ class MqttBrokerLink extends ReconnectingLink implements MqttLink {
 
   subscribe(filter: string, handler: Handler, opts: { qos?: QoS } = {}): () => void {
     validateFilter(filter);
-    const qos = opts.qos ?? 0;
+    // QoS 1 unless asked otherwise: with a persistent session the broker then queues device messages published at
+    // QoS 1 while we are away (and QoS 0 ones too where it is told to, mosquitto's queue_qos0_messages).
+    const qos = opts.qos ?? 1;
     let sub = this.subs.get(filter);
     const fresh = !sub;
     const raised = sub !== undefined && qos > sub.qos;
@@ -113,7 +133,7 @@ class MqttBrokerLink extends ReconnectingLink implements MqttLink {
       if (!current?.handlers.delete(handler) || current.handlers.size > 0) return;
       this.subs.delete(filter);
       const client = this.client;
-      if (client?.connected) {
+      if (client?.connected && !this.keepingSubscriptions) {
         client.unsubscribeAsync(filter).catch((err: unknown) => this.log.debug({ err, filter }, 'unsubscribe failed'));
       }
     };
@@ -154,6 +174,10 @@ class MqttBrokerLink extends ReconnectingLink implements MqttLink {
         else resolve();
       });
     });
+  }
+
+  keepSubscriptions(): void {
+    this.keepingSubscriptions = true;
   }
 
   sendQos0(topic: string, payload: string | Buffer, retain: boolean): 'sent' | 'congested' | 'down' {
@@ -209,8 +233,11 @@ class MqttBrokerLink extends ReconnectingLink implements MqttLink {
       lastError = err;
       this.log.debug({ err: err.message }, 'mqtt error');
     });
-    client.on('message', (topic, payload) => {
-      if (client === this.client) this.dispatch(topic, payload);
+    client.on('message', (topic, payload, packet) => {
+      if (client !== this.client) return;
+      // Corked before the handlers run: mqtt.js writes this message's PUBACK right after they return.
+      if (packet.qos > 0 && this.opts.ackGate) this.holdAcks(client);
+      this.dispatch(topic, payload);
     });
     const closed = new Promise<never>((_, reject) => {
       client.once('close', () => reject(closedError(this.safeUrl, lastError?.message ?? 'connection closed')));
@@ -255,17 +282,60 @@ class MqttBrokerLink extends ReconnectingLink implements MqttLink {
     await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
   }
 
+  /**
+   * Hold the socket's writes until the ack gate says everything recorded so far is committed. mqtt.js sends a
+   * PUBACK as soon as the handlers return and only then reads the next packet, so delaying that callback would
+   * commit one uplink per turn; corking the socket instead lets a whole burst be handled and group-committed, and
+   * its PUBACKs leave together after the commit. Messages that arrive while the gate is awaited are covered by
+   * asking again before uncorking. A kill -9 in between loses the held PUBACKs, never an acknowledged uplink.
+   */
+  private holdAcks(client: MqttClient): void {
+    this.acksOwed++;
+    const stream = client.stream;
+    if (!stream || this.heldStream === stream) return;
+    this.heldStream = stream;
+    stream.cork();
+    // After this turn's handlers: one gate for the whole burst rather than one per message.
+    setImmediate(() => void this.releaseAcks(stream));
+  }
+
+  private async releaseAcks(stream: NonNullable<MqttClient['stream']>): Promise<void> {
+    try {
+      for (;;) {
+        const owed = this.acksOwed;
+        await this.opts.ackGate!();
+        if (this.acksOwed === owed) break;
+      }
+    } catch (err) {
+      // Not on disk: the PUBACKs must never leave. Dropping the connection discards them; the broker delivers the
+      // messages again once we are back.
+      this.log.error(
+        { err: reasonOf(err) },
+        'received messages not committed; reconnecting so the broker resends them',
+      );
+      if (this.heldStream === stream) this.heldStream = undefined;
+      stream.destroy();
+      return;
+    }
+    if (this.heldStream === stream) this.heldStream = undefined;
+    if (!stream.destroyed) stream.uncork();
+  }
+
   private clientOptions(): IClientOptions {
     const o = this.opts;
+    const persistent = o.sessionExpiryS !== undefined && o.clientId !== undefined;
     const options: IClientOptions = {
       reconnectPeriod: 0,
       connectTimeout: o.connectTimeoutMs ?? 10_000,
       keepalive: o.keepaliveS ?? 30,
-      clean: true,
+      // A persistent session keeps our subscriptions and queues QoS 1 messages while we are away (a restart of
+      // the daemon or of the broker): the uplinks sent meanwhile reach us when we are back.
+      clean: !persistent,
       resubscribe: false,
       queueQoSZero: false,
       protocolVersion: o.protocolVersion ?? 4,
     };
+    if (persistent && options.protocolVersion === 5) options.properties = { sessionExpiryInterval: o.sessionExpiryS };
     if (o.clientId) options.clientId = o.clientId;
     if (o.username !== undefined) options.username = o.username;
     if (o.password !== undefined) options.password = o.password;

@@ -1,11 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TransportFactories } from '../../src/app/gateway.js';
 import type { PortierEvent } from '../../src/core/events.js';
 import { silentLogger } from '../../src/core/logger.js';
+import { packageRoot } from '../../src/core/package-root.js';
 import { LocalPublisher } from '../../src/sync/local.js';
+import { defaultTransports } from '../../src/transports/index.js';
 import { createMqttLink } from '../../src/transports/mqtt.js';
 import { startTestGateway } from '../helpers/gateway.js';
 import { type Broker, startMosquitto } from '../helpers/mosquitto.js';
@@ -21,13 +24,15 @@ const RUNS = Number(process.env.PORTIER_BENCH_PARKING_RUNS ?? 3);
 const TIMEOUT_MS = 180_000;
 
 /** Spawn the publisher process (compiled JS under dist/, TypeScript through the test hooks otherwise). */
-function publisher(url: string): ChildProcess {
+function publisher(url: string, qos: 0 | 1 = 0): ChildProcess {
   const self = fileURLToPath(import.meta.url);
   const ts = self.endsWith('.ts');
   const script = self.replace(/parking-bench\.(ts|js)$/, `parking-publisher.${ts ? 'ts' : 'js'}`);
   const hooks = fileURLToPath(new URL('../integration/transports/helpers/ts-register.mjs', import.meta.url));
   const args = ts ? ['--import', hooks, script] : [script];
-  return spawn(process.execPath, [...args, url, String(N), String(SENSORS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return spawn(process.execPath, [...args, url, String(N), String(SENSORS), String(qos)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
 }
 
 async function finished(proc: ChildProcess, what: string): Promise<void> {
@@ -79,19 +84,24 @@ async function mosquittoSubRate(broker: Broker): Promise<number> {
   pub.stdout!.resume();
   const timer = setTimeout(() => sub.kill('SIGTERM'), TIMEOUT_MS);
   await finished(pub, 'publisher');
-  await new Promise((resolve) => sub.once('exit', resolve));
+  // mosquitto_sub exits by itself after N messages, possibly before the publisher has exited.
+  if (sub.exitCode === null && sub.signalCode === null) await new Promise((resolve) => sub.once('exit', resolve));
   clearTimeout(timer);
   if (seen !== N) throw new Error(`mosquitto_sub received ${seen} of ${N} messages`);
   return (N - 1) / ((last - first) / 1000);
 }
 
 /** The figure: the same stream into a real gateway, timed from the first commit to the commit of the last event. */
-async function gatewayRate(broker: Broker): Promise<{ rate: number; outbox: number; events: number }> {
+async function gatewayRate(
+  broker: Broker,
+  opts: { qos: 0 | 1; ackGate: boolean } = { qos: 0, ackGate: true },
+): Promise<{ rate: number; outbox: number; events: number }> {
   const list = sensors(SENSORS);
   const { gateway } = await startTestGateway({
     dir: tempDir('portier-parking-bench-'),
     brokerUrl: broker.url,
     devices: [...deviceEntries(list), { id: 'bench-zone', driver: 'parking-zone', settings: { capacity: SENSORS } }],
+    ...(opts.ackGate ? {} : { transports: withoutAckGate }),
   });
   try {
     await waitUp(gateway.mqtt().state === 'up', () => gateway.mqtt().state === 'up');
@@ -109,7 +119,7 @@ async function gatewayRate(broker: Broker): Promise<{ rate: number; outbox: numb
       last = now;
       if (occupancy >= N) done();
     });
-    const pub = publisher(broker.url);
+    const pub = publisher(broker.url, opts.qos);
     pub.stdout!.resume();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -126,6 +136,46 @@ async function gatewayRate(broker: Broker): Promise<{ rate: number; outbox: numb
     return { rate: (N - 1) / ((last - first) / 1000), outbox, events };
   } finally {
     await gateway.stop();
+  }
+}
+
+/** The real links, except that the local one acknowledges each QoS 1 message at once (mqtt.js's default). */
+const withoutAckGate: TransportFactories = {
+  ...defaultTransports,
+  mqtt: (o, log) => {
+    const { ackGate: _gate, ...rest } = o;
+    return defaultTransports.mqtt(rest, log);
+  },
+};
+
+/**
+ * The cost of acknowledging an uplink only once its event is committed: the same stream published at QoS 1 (as
+ * ChirpStack set to `qos=1` does) through mosquitto with the shipped config, into the gateway as it runs (PUBACKs
+ * held until the commit) and into one that acknowledges each message at once. Medians of RUNS, alternating.
+ */
+async function qos1Rows(): Promise<BenchRow[]> {
+  const broker = await startMosquitto({ configFile: join(packageRoot(), 'config', 'mosquitto', 'portier.conf') });
+  try {
+    const gated: number[] = [];
+    const ungated: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      ungated.push((await gatewayRate(broker, { qos: 1, ackGate: false })).rate);
+      gated.push((await gatewayRate(broker, { qos: 1, ackGate: true })).rate);
+    }
+    return [
+      {
+        name: `parking at QoS 1: PUBACK only after the event is committed (median of ${RUNS})`,
+        value: Math.round(median(gated)),
+        unit: 'events/s',
+        reference: {
+          name: `the same gateway acknowledging each uplink at once (median of ${RUNS})`,
+          value: Math.round(median(ungated)),
+          unit: 'events/s',
+        },
+      },
+    ];
+  } finally {
+    await broker.stop();
   }
 }
 
@@ -217,6 +267,7 @@ export async function parkingBench(): Promise<BenchRow[]> {
     const gw = gateways.toSorted((a, b) => a.rate - b.rate)[Math.floor(RUNS / 2)]!;
     const local = await localRepublishRate(broker);
     const ratio = gw.rate / reference;
+    const qos1 = await qos1Rows();
     return [
       {
         name: `parking: ${N.toLocaleString('en-US')} uplinks decoded and committed with their outbox rows (median of ${RUNS})`,
@@ -246,6 +297,7 @@ export async function parkingBench(): Promise<BenchRow[]> {
         unit: 'events',
         reference: { name: 'outbox rows', value: gw.outbox, unit: 'rows' },
       },
+      ...qos1,
     ];
   } finally {
     await broker.stop();

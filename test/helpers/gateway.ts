@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { DRIVERS } from '../../devices/index.js';
-import { Gateway } from '../../src/app/gateway.js';
+import { Gateway, type TransportFactories } from '../../src/app/gateway.js';
 import { configSchema, type DeviceEntry } from '../../src/config/schema.js';
 import { DriverRegistry } from '../../src/core/driver-registry.js';
 import type { PortierEvent } from '../../src/core/events.js';
@@ -28,6 +28,8 @@ export async function startTestGateway(opts: {
   admin?: Record<string, unknown>;
   /** More `local_mqtt` settings (username, password_file). */
   localMqtt?: Record<string, unknown>;
+  /** Links other than the real ones' defaults (a benchmark's variant). */
+  transports?: TransportFactories;
 }): Promise<TestGateway> {
   const drivers = new DriverRegistry(DRIVERS);
   const devices: DeviceEntry[] = opts.devices.map((d) => ({
@@ -49,7 +51,7 @@ export async function startTestGateway(opts: {
     }),
     devices,
     drivers,
-    transports: defaultTransports,
+    transports: opts.transports ?? defaultTransports,
     log: silentLogger(),
   });
   const events: PortierEvent[] = [];

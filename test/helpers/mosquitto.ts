@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,14 +49,27 @@ export interface Broker {
  * A real mosquitto on a free loopback port, for integration tests. `extraConfig` adds lines to its config file
  * (listeners with TLS, persistence, bridges).
  */
-export async function startMosquitto(opts: { port?: number; extraConfig?: string[] } = {}): Promise<Broker> {
+export async function startMosquitto(
+  opts: { port?: number; extraConfig?: string[]; configFile?: string } = {},
+): Promise<Broker> {
   const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'portier-mosq-'));
   const conf = join(dir, 'mosquitto.conf');
-  const lines = opts.extraConfig?.some((l) => l.startsWith('listener'))
-    ? opts.extraConfig
-    : [`listener ${port} 127.0.0.1`, 'allow_anonymous true', ...(opts.extraConfig ?? [])];
-  writeFileSync(conf, `${lines!.join('\n')}\nmax_queued_messages 0\n`);
+  if (opts.configFile) {
+    // Run as root, mosquitto drops to its own user, which must be able to write its persistence file here.
+    chmodSync(dir, 0o777);
+    writeFileSync(
+      conf,
+      `${shippedConfig(opts.configFile, port, dir)
+        .concat(opts.extraConfig ?? [])
+        .join('\n')}\n`,
+    );
+  } else {
+    const lines = opts.extraConfig?.some((l) => l.startsWith('listener'))
+      ? opts.extraConfig
+      : [`listener ${port} 127.0.0.1`, 'allow_anonymous true', ...(opts.extraConfig ?? [])];
+    writeFileSync(conf, `${lines!.join('\n')}\nmax_queued_messages 0\n`);
+  }
   const broker: Broker = {
     url: `mqtt://127.0.0.1:${port}`,
     port,
@@ -73,6 +86,18 @@ export async function startMosquitto(opts: { port?: number; extraConfig?: string
   broker.proc = launch(conf);
   await waitForPort(port);
   return broker;
+}
+
+/**
+ * A config file as shipped (config/mosquitto/), with its listener moved to `port` on loopback, its persistence
+ * into the test's directory, and anonymous clients admitted (its password and ACL lines are tested with files of
+ * their own by mosquitto-acl.test.ts): every other line is tested as an operator installs it.
+ */
+function shippedConfig(file: string, port: number, dir: string): string[] {
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => !/^\s*(listener|persistence_location|allow_anonymous|password_file|acl_file)\s/.test(l));
+  return [`listener ${port} 127.0.0.1`, 'allow_anonymous true', `persistence_location ${dir}/`, ...lines];
 }
 
 function launch(conf: string): ChildProcess {

@@ -75,15 +75,20 @@ export class CloudConsumer {
   readonly status = new Map<string, string>();
   private constructor(readonly client: MqttClient) {}
 
-  static async start(url: string, clientId = `cloud-${Math.random().toString(16).slice(2)}`): Promise<CloudConsumer> {
+  static async start(
+    url: string,
+    clientId = `cloud-${Math.random().toString(16).slice(2)}`,
+    protocolVersion: 4 | 5 = 5,
+  ): Promise<CloudConsumer> {
     // MQTT 5: `clean: false` alone gives a session that expires on disconnect; an hour keeps it (and what the
-    // broker queued for it) across a broker restart, as a real cloud consumer would.
+    // broker queued for it) across a broker restart, as a real cloud consumer would. MQTT 3.1.1 sessions have no
+    // expiry of their own (NATS speaks only 3.1.1).
     const client = connect(url, {
       clientId,
       clean: false,
       reconnectPeriod: 100,
-      protocolVersion: 5,
-      properties: { sessionExpiryInterval: 3600 },
+      protocolVersion,
+      ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: 3600 } } : {}),
     });
     const consumer = new CloudConsumer(client);
     client.on('message', (topic, payload) => {

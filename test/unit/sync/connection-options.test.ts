@@ -12,7 +12,7 @@ const topics = cloudTopics('town', 'gw-1');
 describe('cloud connection options', () => {
   it('ask for a persistent session, our own reconnect loop, and a retained offline will', () => {
     const cfg = cloudSchema.parse({ url: 'mqtt://127.0.0.1:1883', prefix: 'town' });
-    const v5 = buildClientOptions(cfg, 'gw-1', topics, 5);
+    const v5 = buildClientOptions(cfg, cfg.urls[0]!, 'gw-1', topics, 5);
     expect(v5).toMatchObject({
       clientId: 'portier-gw-1',
       protocolVersion: 5,
@@ -23,7 +23,7 @@ describe('cloud connection options', () => {
       will: { topic: 'town/gw-1/up/status', qos: 1, retain: true },
     });
     expect(v5.will?.payload.toString()).toBe('offline');
-    const v4 = buildClientOptions(cfg, 'gw-1', topics, 4);
+    const v4 = buildClientOptions(cfg, cfg.urls[0]!, 'gw-1', topics, 4);
     expect(v4.protocolVersion).toBe(4);
     expect(v4.properties).toBeUndefined();
   });
@@ -40,7 +40,7 @@ describe('cloud connection options', () => {
       cert_file: join(dir, 'cert.pem'),
       key_file: join(dir, 'key.pem'),
     });
-    const o = buildClientOptions(cfg, 'gw-1', topics, 5);
+    const o = buildClientOptions(cfg, cfg.urls[0]!, 'gw-1', topics, 5);
     expect(o).toMatchObject({
       rejectUnauthorized: true,
       ca: '-----ca.pem-----\n',
@@ -69,6 +69,8 @@ describe('cloud connection options', () => {
 
   it('report a missing certificate file by name (retried: it may be provisioned later)', () => {
     const cfg = cloudSchema.parse({ url: 'mqtts://cloud.example:8883', ca_file: '/nonexistent/ca.pem' });
-    expect(() => buildClientOptions(cfg, 'gw-1', topics, 5)).toThrow(/cloud\.ca_file \/nonexistent\/ca\.pem: ENOENT/);
+    expect(() => buildClientOptions(cfg, cfg.urls[0]!, 'gw-1', topics, 5)).toThrow(
+      /cloud\.ca_file \/nonexistent\/ca\.pem: ENOENT/,
+    );
   });
 });

@@ -51,3 +51,42 @@ describe('Backoff', () => {
     }
   });
 });
+
+describe('Backoff with a pinned draw (the cloud reconnect)', () => {
+  const net = { initialMs: 100, maxMs: 1000 };
+
+  it('draws uniformly below a ceiling that doubles from the base up to the cap', () => {
+    const top = new Backoff(net, NETWORK_BACKOFF, () => 0.999_999);
+    expect([1, 2, 3, 4, 5, 6].map(() => top.next())).toEqual([99, 199, 399, 799, 999, 999]);
+    const bottom = new Backoff(net, NETWORK_BACKOFF, () => 0);
+    expect([1, 2, 3].map(() => bottom.next())).toEqual([0, 0, 0]);
+    const half = new Backoff(net, NETWORK_BACKOFF, () => 0.5);
+    expect([1, 2, 3].map(() => half.next())).toEqual([50, 100, 200]);
+  });
+
+  it('spreads the delays of many gateways over the whole interval', () => {
+    const delays = Array.from({ length: 2000 }, () => {
+      const b = new Backoff({ initialMs: 1000, maxMs: 60_000 }, NETWORK_BACKOFF);
+      b.next();
+      b.next();
+      return b.next(); // ceiling 4000 ms
+    });
+    expect(Math.min(...delays)).toBeLessThan(400);
+    expect(Math.max(...delays)).toBeGreaterThan(3600);
+    expect(Math.max(...delays)).toBeLessThan(4000);
+  });
+
+  it('keeps the ceiling at quickMaxMs while the peer was away briefly, then grows to a tenth of the absence', () => {
+    const b = new Backoff({ initialMs: 1000, maxMs: 60_000, quickMaxMs: 5000 }, NETWORK_BACKOFF, () => 0.999_999);
+    for (let i = 0; i < 10; i++) b.next(30_000);
+    // Ten failed attempts, but only 30 s away: a restarting node is looked for at least every 5 s.
+    expect(b.ceiling(30_000)).toBe(5000);
+    expect(b.ceiling(59_000)).toBe(5900);
+    expect(b.ceiling(200_000)).toBe(20_000);
+    expect(b.ceiling(3_600_000)).toBe(60_000);
+    // Without quickMaxMs the full cap applies at once (as the local links have it).
+    const plain = new Backoff({ initialMs: 1000, maxMs: 60_000 }, NETWORK_BACKOFF, () => 0.999_999);
+    for (let i = 0; i < 10; i++) plain.next(30_000);
+    expect(plain.ceiling(30_000)).toBe(60_000);
+  });
+});
