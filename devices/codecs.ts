@@ -3,9 +3,9 @@
  * tests and `portier decode` look codecs up here. Append new codecs to CODECS.
  */
 import { ErrorCode, PortierError } from '../src/core/errors.js';
+import type { Codec } from './codec-kit.js';
 import { boschTps110Codec } from './parking/codecs/bosch-tps110.js';
 import { makeChirpstackCodec } from './parking/codecs/chirpstack.js';
-import type { Codec } from './parking/codecs/codec-kit.js';
 import { dingtekDo201Codec } from './parking/codecs/dingtek-do201.js';
 import { maxbotixCodec } from './parking/codecs/maxbotix.js';
 import { milesightEm400MudCodec } from './parking/codecs/milesight-em400-mud.js';
@@ -16,12 +16,6 @@ import { nmeaWeatherCodec } from './weather/codecs/nmea-weather.js';
 import { rtl433Codec } from './weather/codecs/rtl433.js';
 import { shellyCoiotCodec } from './weather/codecs/shelly-coiot.js';
 
-export {
-  type LoraUplink,
-  parseChirpstackUplink,
-  parseLoraUplink,
-  parseTtsUplink,
-} from './parking/codecs/chirpstack.js';
 export type {
   Codec,
   CodecInputKind,
@@ -29,8 +23,14 @@ export type {
   DecodedType,
   DecodeOptions,
   DecodeReason,
-} from './parking/codecs/codec-kit.js';
-export { BENIGN_REASONS, isBenignDecode, reasonOfDecode } from './parking/codecs/codec-kit.js';
+} from './codec-kit.js';
+export { BENIGN_REASONS, isBenignDecode, reasonOfDecode } from './codec-kit.js';
+export {
+  type LoraUplink,
+  parseChirpstackUplink,
+  parseLoraUplink,
+  parseTtsUplink,
+} from './parking/codecs/chirpstack.js';
 
 /** All codecs, in the order docs/codecs.md lists them. Names are unique (checked at load). */
 export const CODECS: readonly Codec[] = [
@@ -49,11 +49,8 @@ export const CODECS: readonly Codec[] = [
   shellyCoiotCodec,
 ];
 
-const BY_NAME = new Map<string, Codec>();
-for (const c of CODECS) {
-  if (BY_NAME.has(c.name)) throw new Error(`duplicate codec name ${c.name}`);
-  BY_NAME.set(c.name, c);
-}
+const BY_NAME: ReadonlyMap<string, Codec> = new Map(CODECS.map((c) => [c.name, c]));
+if (BY_NAME.size !== CODECS.length) throw new Error('two codecs share a name');
 
 /** The names of every codec, for help texts and config schemas. */
 export const CODEC_NAMES: readonly string[] = CODECS.map((c) => c.name);

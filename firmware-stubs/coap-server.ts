@@ -10,7 +10,7 @@ import {
   readUint,
   uintOption,
   uriPath,
-} from '../devices/weather/coiot/coap-message.js';
+} from '../src/transports/coap-message.js';
 
 /** A resource the server serves: its current representation and content format. */
 export interface CoapResource {

@@ -1,5 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { CoapOption, CoapType, encodeCoap, pathOptions, uintOption } from '../devices/weather/coiot/coap-message.js';
+import { CoapOption, CoapType, encodeCoap, pathOptions, uintOption } from '../src/transports/coap-message.js';
 
 export interface ShellyHtOptions {
   /** 12 hex digits */

@@ -1,6 +1,6 @@
 import type { DriverContext } from '../../src/core/driver.js';
 import { reasonOf } from '../../src/core/errors.js';
-import type { Bit, GpioInput } from '../../src/transports/types.js';
+import type { Bit, GpioInput } from '../../src/core/links.js';
 import { DoorWatch } from './door-watch.js';
 import type { Strike, StrikeCause } from './strike.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
-import type { Bit, GpioOutput } from '../../src/transports/types.js';
+import type { Bit, GpioOutput } from '../../src/core/links.js';
 import { lockAccessSettings } from './access-settings.js';
 import { openDoorInputs } from './door-io.js';
 import { bcmPin, contactSettings, lockCommands, rexSettings, strikeSettings } from './lock-settings.js';

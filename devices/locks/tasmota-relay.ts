@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
 import { ErrorCode, PortierError, reasonOf } from '../../src/core/errors.js';
-import type { MqttLink } from '../../src/transports/types.js';
+import type { MqttLink } from '../../src/core/links.js';
 import { lockAccessSettings } from './access-settings.js';
 import { lockCommands, strikeSettings } from './lock-settings.js';
 import { reportLockState, Strike, type StrikeCause } from './strike.js';

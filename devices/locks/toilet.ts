@@ -1,6 +1,6 @@
 import { defineDriver } from '../../src/core/driver.js';
 import { reasonOf } from '../../src/core/errors.js';
-import type { Bit, GpioInput, GpioOutput } from '../../src/transports/types.js';
+import type { Bit, GpioInput, GpioOutput } from '../../src/core/links.js';
 import { openKeyless, watchPress } from './door-io.js';
 import { DoorWatch } from './door-watch.js';
 import { reportLockState, Strike, type StrikeCause } from './strike.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
 import { reasonOf } from '../../src/core/errors.js';
-import type { SerialLink } from '../../src/transports/types.js';
+import type { SerialLink } from '../../src/core/links.js';
 import { lockAccessSettings } from './access-settings.js';
 import { openDoorInputs } from './door-io.js';
 import { encodeLcus } from './lcus-frame.js';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { type DeviceDriver, type DriverContext, type DriverDefinition, defineDriver } from '../../src/core/driver.js';
 import { reasonOf } from '../../src/core/errors.js';
+import { isBenignDecode, reasonOfDecode } from '../codec-kit.js';
 import { getCodec } from '../codecs.js';
 import type { LoraUplink } from './codecs/chirpstack.js';
-import { isBenignDecode, reasonOfDecode } from './codecs/codec-kit.js';
 import { type LoraServer, loraRouter } from './lorawan-router.js';
 import { bayTracker, type OccupancyConfig, occupancySettings } from './occupancy/settings.js';
 
@@ -113,7 +113,7 @@ function createLoraParking(server: LoraServer, ctx: DriverContext<LoraParkingCon
         onReject: (reason, detail) => ctx.reject(reason, detail),
       };
       if (cfg.device_id !== undefined) route.deviceId = cfg.device_id;
-      remove = loraRouter(ctx.mqtt(), server, ctx.log).add(route);
+      remove = loraRouter(ctx.shared, ctx.mqtt(), server, ctx.log).add(route);
       bay.start();
     },
     stop() {

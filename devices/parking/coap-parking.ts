@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
 import { reasonOf } from '../../src/core/errors.js';
-import type { CoapResponse } from '../../src/transports/types.js';
-import { reasonOfDecode } from './codecs/codec-kit.js';
+import type { CoapResponse } from '../../src/core/links.js';
+import { reasonOfDecode } from '../codec-kit.js';
 import { bayTracker, occupancySettings } from './occupancy/settings.js';
 import { decodeBayReading } from './senml.js';
 

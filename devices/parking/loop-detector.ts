@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
 import { reasonOf } from '../../src/core/errors.js';
-import type { Bit, GpioInput } from '../../src/transports/types.js';
+import type { Bit, GpioInput } from '../../src/core/links.js';
 import { bayTracker, occupancySettings } from './occupancy/settings.js';
 
 export const loopDetectorConfig = z

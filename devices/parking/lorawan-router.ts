@@ -6,11 +6,13 @@
  *
  * Routers are kept per link (a WeakMap keyed by the link object), so two gateways in one process never share one.
  */
+
 import type { Logger } from 'pino';
 import { ErrorCode, PortierError, reasonOf } from '../../src/core/errors.js';
-import type { MqttLink } from '../../src/transports/types.js';
+import type { MqttLink } from '../../src/core/links.js';
+import type { SharedObjects } from '../../src/core/shared.js';
+import { reasonOfDecode } from '../codec-kit.js';
 import { type LoraUplink, parseChirpstackUplink, parseTtsUplink } from './codecs/chirpstack.js';
-import { reasonOfDecode } from './codecs/codec-kit.js';
 
 export type LoraServer = 'chirpstack' | 'tts';
 
@@ -37,21 +39,9 @@ interface Entry extends LoraRoute {
   devEui: string;
 }
 
-const routers = new WeakMap<MqttLink, Map<LoraServer, LoraRouter>>();
-
-/** The router of `server` on this link, created on first use. */
-export function loraRouter(link: MqttLink, server: LoraServer, log?: Logger): LoraRouter {
-  let byServer = routers.get(link);
-  if (!byServer) {
-    byServer = new Map();
-    routers.set(link, byServer);
-  }
-  let router = byServer.get(server);
-  if (!router) {
-    router = new LoraRouter(link, server, log);
-    byServer.set(server, router);
-  }
-  return router;
+/** The router of `server` on the gateway's local link, created on first use (one per gateway, in its shared objects). */
+export function loraRouter(shared: SharedObjects, link: MqttLink, server: LoraServer, log?: Logger): LoraRouter {
+  return shared.get(`lora-router:${server}`, () => new LoraRouter(link, server, log));
 }
 
 export class LoraRouter {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
 import { reasonOf } from '../../src/core/errors.js';
-import type { SerialLink } from '../../src/transports/types.js';
-import { reasonOfDecode } from './codecs/codec-kit.js';
+import type { SerialLink } from '../../src/core/links.js';
+import { reasonOfDecode } from '../codec-kit.js';
 import { decodeMaxbotix, MAXBOTIX_DEFAULT_THRESHOLD_M } from './codecs/maxbotix.js';
 import { bayTracker, occupancySettings } from './occupancy/settings.js';
 

@@ -7,7 +7,7 @@
  *
  * Also accepts the plain JSON object many sensors send instead (`{"occupied":true,"distance_m":1.2}`). Pure.
  */
-import { compact, decodeError, readJsonObject, readText, round } from './codecs/codec-kit.js';
+import { compact, decodeError, readJsonObject, readText, round } from '../codec-kit.js';
 
 const NAME = 'senml';
 /** characters: a bay sensor's pack is a few hundred bytes */

@@ -1,7 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
 import type { PortierEvent } from '../../src/core/events.js';
+import type { HttpRequest, HttpResponse, HttpServer } from '../../src/core/links.js';
 import { doorPage, messageFor, PAGE_CSP, resultPage } from './http-pass-page.js';
 import { QR_MAX_LINE } from './serial-qr.js';
 import { TokenBuckets } from './token-bucket.js';
@@ -39,7 +39,7 @@ const PRINTABLE = /^[\x20-\x7e]+$/;
 
 type Reply = { status: number; granted: boolean; reason: string };
 
-function send(res: ServerResponse, status: number, type: string, body: string, extra: Record<string, string> = {}) {
+function send(res: HttpResponse, status: number, type: string, body: string, extra: Record<string, string> = {}) {
   res.writeHead(status, {
     'content-type': type,
     'cache-control': 'no-store',
@@ -95,7 +95,7 @@ export const httpPassReader = defineDriver({
     const cfg = ctx.config;
     const locks = new Set(cfg.locks);
     const buckets = new TokenBuckets(cfg.rate_burst, cfg.rate_per_minute);
-    let server: Server | undefined;
+    let server: HttpServer | undefined;
     let queue: Promise<unknown> = Promise.resolve();
     let waiting = 0;
 
@@ -123,7 +123,7 @@ export const httpPassReader = defineDriver({
       return p;
     };
 
-    const readBody = (req: IncomingMessage): Promise<string | undefined> =>
+    const readBody = (req: HttpRequest): Promise<string | undefined> =>
       new Promise((resolve) => {
         const declared = Number(req.headers['content-length'] ?? '0');
         if (declared > cfg.max_body_bytes) return resolve(undefined);
@@ -141,7 +141,7 @@ export const httpPassReader = defineDriver({
         req.on('error', () => resolve(undefined));
       });
 
-    const open = async (req: IncomingMessage, res: ServerResponse, lock: string): Promise<void> => {
+    const open = async (req: HttpRequest, res: HttpResponse, lock: string): Promise<void> => {
       const type = String(req.headers['content-type'] ?? '').toLowerCase();
       const html = type.startsWith('application/x-www-form-urlencoded');
       const answer = (r: Reply, extra: Record<string, string> = {}) => {
@@ -183,7 +183,7 @@ export const httpPassReader = defineDriver({
       answer(await decide(lock, pass));
     };
 
-    const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const handle = async (req: HttpRequest, res: HttpResponse): Promise<void> => {
       const url = new URL(req.url ?? '/', 'http://door.invalid');
       const m = /^\/door\/([^/]+)(\/open)?\/?$/.exec(url.pathname);
       let lock: string | undefined;
@@ -213,26 +213,15 @@ export const httpPassReader = defineDriver({
 
     return {
       async start() {
-        const s = createServer((req, res) => {
+        // The transport cuts off slow or idle clients: the page is tiny and a pass is a few hundred bytes.
+        const s = await ctx.http().serve({ host: cfg.host, port: cfg.port }, (req, res) => {
           handle(req, res).catch((err: unknown) => {
             ctx.log.error({ err }, 'pass request failed');
             if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'Error.\n');
             else res.destroy();
           });
         });
-        // Slow or idle clients must not hold sockets: the page is tiny and a pass is a few hundred bytes.
-        s.requestTimeout = 10_000;
-        s.headersTimeout = 5_000;
-        s.keepAliveTimeout = 5_000;
-        s.maxHeadersCount = 50;
-        await new Promise<void>((resolve, reject) => {
-          s.once('error', reject);
-          s.listen(cfg.port, cfg.host, () => {
-            s.off('error', reject);
-            resolve();
-          });
-        });
-        s.on('error', (err) => ctx.health(false, `http: ${err.message}`));
+        s.onError((err) => ctx.health(false, `http: ${err.message}`));
         server = s;
         ctx.log.info({ host: cfg.host, port: cfg.port, locks: cfg.locks }, 'pass endpoint listening');
         ctx.health(true);
@@ -240,9 +229,7 @@ export const httpPassReader = defineDriver({
       async stop() {
         const s = server;
         server = undefined;
-        if (!s) return;
-        s.closeAllConnections();
-        await new Promise<void>((resolve) => s.close(() => resolve()));
+        await s?.close();
       },
     };
   },

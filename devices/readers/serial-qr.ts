@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
-import type { SerialLink } from '../../src/transports/types.js';
+import type { SerialLink } from '../../src/core/links.js';
 
 /** bytes: a PT1 pass in a QR code is a few hundred characters; 2 KB leaves room and stops a flood. */
 export const QR_MAX_LINE = 2048;

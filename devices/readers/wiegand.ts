@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
-import type { GpioInput } from '../../src/transports/types.js';
+import type { GpioInput } from '../../src/core/links.js';
 import { PinEntry } from './pin-entry.js';
 import { type Bit, type CardRead, decodeFrame } from './wiegand-codec.js';
 import { type AssembledFrame, WiegandFrameAssembler } from './wiegand-frames.js';
@@ -37,7 +37,7 @@ export const wiegandConfig = z
   .strict()
   .refine((c) => c.d0_pin !== c.d1_pin, { message: 'd0_pin and d1_pin must be different lines', path: ['d1_pin'] });
 
-/** The card number as the card list knows it (src/access/card-store.ts), in the configured form. */
+/** The card number as the card list knows it (src/store/card-store.ts), in the configured form. */
 export function cardValue(read: CardRead, form: 'hex' | 'facility_card' | 'number'): string {
   if (form === 'facility_card') return `${read.facility}:${read.card}`;
   if (form === 'number') return read.number;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
 import { reasonOf } from '../../src/core/errors.js';
-import type { SerialLink } from '../../src/transports/types.js';
-import { reasonOfDecode } from '../parking/codecs/codec-kit.js';
+import type { SerialLink } from '../../src/core/links.js';
+import { reasonOfDecode } from '../codec-kit.js';
 import { WeatherOutput, weatherSettings } from './aggregation/weather-output.js';
 import { LoopFramer } from './codecs/davis-framer.js';
 import { decodeDavisLoop, RAIN_COLLECTORS } from './codecs/davis-loop.js';

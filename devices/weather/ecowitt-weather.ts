@@ -2,13 +2,8 @@ import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
 import { reasonOf } from '../../src/core/errors.js';
-import {
-  createHttpListener,
-  type HttpAnswer,
-  type HttpListenerLink,
-  type HttpUpload,
-} from '../../src/transports/http.js';
-import { isBenignDecode, reasonOfDecode } from '../parking/codecs/codec-kit.js';
+import type { HttpAnswer, HttpListenerLink, HttpUpload } from '../../src/core/links.js';
+import { isBenignDecode, reasonOfDecode } from '../codec-kit.js';
 import { WeatherOutput, weatherSettings } from './aggregation/weather-output.js';
 import { decodeEcowitt, parseEcowittForm } from './codecs/ecowitt.js';
 import { portSetting } from './port-setting.js';
@@ -92,7 +87,7 @@ export const ecowittWeather = defineDriver({
     return {
       start() {
         out.start();
-        link = createHttpListener({ host: cfg.listen, port: cfg.port, paths: [cfg.path], methods: ['POST'] }, ctx.log);
+        link = ctx.http().listen({ host: cfg.listen, port: cfg.port, paths: [cfg.path], methods: ['POST'] });
         link.onUpload(onUpload);
         link.onState((s) => {
           if (s.state === 'down') ctx.health(false, s.reason ?? 'listener down');

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
 import { reasonOf } from '../../src/core/errors.js';
-import type { SerialLink } from '../../src/transports/types.js';
-import { isBenignDecode, reasonOfDecode } from '../parking/codecs/codec-kit.js';
+import type { SerialLink } from '../../src/core/links.js';
+import { isBenignDecode, reasonOfDecode } from '../codec-kit.js';
 import { WeatherOutput, weatherSettings } from './aggregation/weather-output.js';
 import { decodeNmeaWeather } from './codecs/nmea-weather.js';
 

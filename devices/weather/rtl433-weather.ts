@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
 import { reasonOf } from '../../src/core/errors.js';
 import { validateFilter } from '../../src/transports/mqtt-topic.js';
-import { isBenignDecode, reasonOfDecode } from '../parking/codecs/codec-kit.js';
+import { isBenignDecode, reasonOfDecode } from '../codec-kit.js';
 import { WeatherOutput, weatherSettings } from './aggregation/weather-output.js';
 import { decodeRtl433 } from './codecs/rtl433.js';
 

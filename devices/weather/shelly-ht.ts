@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
 import { reasonOf } from '../../src/core/errors.js';
-import { isBenignDecode, reasonOfDecode } from '../parking/codecs/codec-kit.js';
+import { isBenignDecode, reasonOfDecode } from '../codec-kit.js';
 import { WeatherOutput, weatherSettings } from './aggregation/weather-output.js';
 import { decodeShellyCoiot } from './codecs/shelly-coiot.js';
-import { COIOT_PORT, type CoiotStatus, listenCoiot } from './coiot/coiot-listener.js';
+import { COIOT_MULTICAST, COIOT_PORT, type CoiotStatus, readCoiotStatus } from './coiot/coiot-status.js';
 import { portSetting } from './port-setting.js';
 
 export const shellyHtConfig = z
@@ -90,11 +90,25 @@ export const shellyHt = defineDriver({
 
     const listen = async (): Promise<void> => {
       try {
-        const c = await listenCoiot(
-          { host: cfg.listen, port: cfg.port, multicast: cfg.multicast },
-          cfg.mac,
-          onStatus,
-          ctx.log,
+        const mac = cfg.mac.toUpperCase();
+        const c = await ctx.udp().listen(
+          {
+            host: cfg.listen,
+            port: cfg.port,
+            claim: `Shelly ${mac}`,
+            ...(cfg.multicast ? { multicastGroup: COIOT_MULTICAST } : {}),
+          },
+          (buf, remote) => {
+            let status: CoiotStatus | undefined;
+            try {
+              status = readCoiotStatus(buf, remote);
+            } catch (err) {
+              ctx.log.debug({ err: reasonOf(err), from: remote }, 'not a CoAP datagram');
+            }
+            if (status?.mac !== mac) return false;
+            onStatus(status);
+            return true;
+          },
         );
         if (stopped) await c();
         else close = c;

@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
+import type { EventBus } from '../core/bus.js';
 import type { GatewaySignals } from '../core/driver.js';
 import { reasonOf } from '../core/errors.js';
 import type { PortierEvent } from '../core/events.js';
-import type { Gateway } from '../core/gateway.js';
+import type { Metrics } from '../core/metrics.js';
+import type { Store } from '../store/store.js';
 import type { TimeUnknownPolicy } from './policy.js';
 import { AccessService, type Decision } from './service.js';
 
@@ -12,6 +14,26 @@ export interface LockAccessSettings {
   groups?: string[];
   /** The door's rule when the gateway does not know the time. */
   time_unknown?: TimeUnknownPolicy;
+}
+
+/** The locks as access sees them; the composition root answers from its running devices and the registry. */
+export interface LockPort {
+  /** False when the lock is not running, is not a lock (no `unlock` command), or reports itself down. */
+  isUp(lock: string): boolean;
+  /** Move the lock's relay; throws when it cannot. */
+  unlock(lock: string): Promise<void>;
+  /** The lock's stored settings that concern access. */
+  settings(lock: string): LockAccessSettings;
+}
+
+export interface AccessControllerDeps {
+  store: Store;
+  bus: EventBus<GatewaySignals>;
+  locks: LockPort;
+  timezone: string;
+  metrics: Metrics;
+  /** The process's root logger. */
+  log: Logger;
 }
 
 /**
@@ -49,22 +71,22 @@ export class AccessController {
   private readonly offs: Array<() => void> = [];
   private readonly status = new Map<string, LockStatus>();
 
-  constructor(private readonly gateway: Gateway) {
-    this.log = gateway.rootLog.child({ component: 'access' });
+  constructor(private readonly deps: AccessControllerDeps) {
+    this.log = deps.log.child({ component: 'access' });
     this.service = new AccessService({
-      store: gateway.store,
-      timezone: gateway.config.gateway.timezone,
-      metrics: gateway.metrics,
-      log: gateway.rootLog,
+      store: deps.store,
+      timezone: deps.timezone,
+      metrics: deps.metrics,
+      log: deps.log,
     });
   }
 
   start(): void {
     this.offs.push(
-      this.gateway.bus.on('credential', (c) => {
+      this.deps.bus.on('credential', (c) => {
         void this.present(c);
       }),
-      this.gateway.bus.on('event', (e) => this.track(e)),
+      this.deps.bus.on('event', (e) => this.track(e)),
     );
   }
 
@@ -76,7 +98,7 @@ export class AccessController {
   async present(c: GatewaySignals['credential']): Promise<Decision | Refusal> {
     const refusal = this.refusalFor(c.lock);
     if (refusal) return this.refuse(c, refusal);
-    const settings = (this.gateway.store.devices.get(c.lock)?.config ?? {}) as LockAccessSettings;
+    const settings = this.deps.locks.settings(c.lock);
     const decision = this.service.decide({
       lock: c.lock,
       lockGroups: settings.groups ?? [],
@@ -98,8 +120,7 @@ export class AccessController {
   }
 
   private refusalFor(lock: string): RefusalReason | undefined {
-    const host = this.gateway.hosts.get(lock);
-    if (!host || host.isUp === false || !host.def.commands?.unlock) return 'lock_unavailable';
+    if (!this.deps.locks.isUp(lock)) return 'lock_unavailable';
     const s = this.status.get(lock);
     if (s?.mode !== undefined && s.mode !== 'normal') return 'out_of_service';
     if (s?.occupied === true) return 'occupied';
@@ -116,23 +137,21 @@ export class AccessController {
     };
     const mode = this.status.get(c.lock)?.mode;
     if (reason === 'out_of_service' && mode) data.mode = mode;
-    const event = this.gateway.store.events.recordNow({ dev: c.lock, type: 'access.decision', data });
+    const event = this.deps.store.events.recordNow({ dev: c.lock, type: 'access.decision', data });
     this.log.info({ lock: c.lock, credential: c.kind, reason }, 'access refused before deciding');
     return { granted: false, reason, lock: c.lock, credential: c.kind, event };
   }
 
   private async open(lock: string, decision: Decision): Promise<void> {
-    const host = this.gateway.hosts.get(lock);
     try {
-      if (!host) throw new Error('the lock is not running');
-      await host.command('unlock', {});
+      await this.deps.locks.unlock(lock);
     } catch (err) {
       // The use is already counted: say so loudly, so an operator can give the holder a new pass.
       this.log.error({ lock, err: reasonOf(err) }, 'granted, but the lock did not open');
       try {
         const data: Record<string, unknown> = { alarm: 'lock_failed', lock, reason: reasonOf(err) };
         if (decision.passId !== undefined) data.pass_id = decision.passId;
-        this.gateway.store.events.recordNow({ dev: lock, type: 'alarm', data });
+        this.deps.store.events.recordNow({ dev: lock, type: 'alarm', data });
       } catch (e) {
         this.log.error({ lock, err: reasonOf(e) }, 'lock failure not recorded');
       }

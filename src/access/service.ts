@@ -1,17 +1,19 @@
-import type { Database, Statement } from 'better-sqlite3';
 import { Counter } from 'prom-client';
 import type { Clock, Now } from '../core/clock.js';
 import type { PortierEvent } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
+import { KeyStore, META_REVOCATION_VERSION, RevocationStore } from '../store/access-store.js';
+import { CardStore } from '../store/card-store.js';
+import { durableTransaction } from '../store/durable.js';
 import type { EventLog } from '../store/event-log.js';
 import type { MetaStore } from '../store/meta.js';
-import { KeyStore, META_REVOCATION_VERSION, RevocationStore } from './access-store.js';
-import { CardStore } from './card-store.js';
+import { PassUses } from '../store/pass-uses.js';
+import { DEFAULT_LOCKOUT, type LockoutPolicy, PinStore } from '../store/pin-store.js';
+import type { Store } from '../store/store.js';
 import type { PassClaims } from './claims.js';
 import type { Keyring } from './keyring.js';
 import { matchPin, type PinSlot } from './pin.js';
-import { DEFAULT_LOCKOUT, type LockoutPolicy, PinStore } from './pin-store.js';
 import { audienceMatches, checkPolicy, DEFAULT_LEEWAY_S, type TimeUnknownPolicy } from './policy.js';
 import type { ReasonCode } from './reasons.js';
 import { SubjectHasher } from './subject.js';
@@ -20,7 +22,7 @@ import { ZoneClock } from './windows.js';
 
 /** The parts of the store the access service uses (src/store/store.ts), injected. */
 export interface AccessStoreDeps {
-  db: Database;
+  db: Store['db'];
   events: EventLog;
   meta: MetaStore;
   clock: Clock;
@@ -107,7 +109,9 @@ export class AccessService {
   readonly revocations: RevocationStore;
   readonly pins: PinStore;
   readonly cards: CardStore;
-  private readonly db: Database;
+  private readonly db: Store['db'];
+  private readonly meta: MetaStore;
+  private readonly uses: PassUses;
   private readonly events: EventLog;
   private readonly clock: Clock;
   private readonly zone: ZoneClock;
@@ -115,9 +119,6 @@ export class AccessService {
   private readonly subjects: SubjectHasher;
   private readonly log: Logger | undefined;
   private readonly counter: Counter<'lock' | 'reason'> | undefined;
-  private readonly metaValue: Statement;
-  private readonly getUses: Statement;
-  private readonly putUses: Statement;
   private keyring: Keyring;
   private keyringVersion: number;
   private captured: PortierEvent[] | undefined;
@@ -136,12 +137,8 @@ export class AccessService {
     this.pins = new PinStore(db, opts.lockout ?? DEFAULT_LOCKOUT);
     this.cards = new CardStore(db);
     this.subjects = new SubjectHasher(meta);
-    this.metaValue = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
-    this.getUses = db.prepare('SELECT used FROM access_uses WHERE pass_id = ?').pluck();
-    this.putUses = db.prepare(
-      `INSERT INTO access_uses (pass_id, used, max_uses, exp, last_ms) VALUES (?, 1, ?, ?, ?)
-       ON CONFLICT(pass_id) DO UPDATE SET used = used + 1, max_uses = excluded.max_uses, last_ms = excluded.last_ms`,
-    );
+    this.meta = meta;
+    this.uses = new PassUses(db);
     this.keyringVersion = this.keys.version();
     this.keyring = this.keys.load();
     events.onCommitted((committed) => this.captured?.push(...committed));
@@ -198,7 +195,7 @@ export class AccessService {
 
   /** The keyring in use, re-read when `keys import|remove` changed it (possibly from another process). */
   currentKeyring(): Keyring {
-    const version = Number(this.metaValue.get('access.keyring_version') ?? '0');
+    const version = Number(this.meta.get('access.keyring_version') ?? '0');
     if (version !== this.keyringVersion) {
       this.keyring = this.keys.load();
       this.keyringVersion = version;
@@ -250,7 +247,7 @@ export class AccessService {
 
   /** How many uses the pass has left (read-only: a preview uses it as it is, `countUse` before counting one). */
   private usesLeft(c: PassClaims): { reason?: ReasonCode; extra: Record<string, unknown> } {
-    const left = Math.max(0, c.uses! - ((this.getUses.get(c.id) as number | undefined) ?? 0));
+    const left = Math.max(0, c.uses! - this.uses.used(c.id));
     return left === 0 ? { reason: 'uses_exhausted', extra: { uses_left: 0 } } : { extra: { uses_left: left } };
   }
 
@@ -258,7 +255,7 @@ export class AccessService {
   private countUse(c: PassClaims, nowMs: number): { reason?: ReasonCode; extra?: Record<string, unknown> } {
     const left = this.usesLeft(c);
     if (left.reason) return left;
-    this.putUses.run(c.id, c.uses!, c.exp, nowMs);
+    this.uses.count(c.id, c.uses!, c.exp, nowMs);
     return { extra: { uses_left: (left.extra.uses_left as number) - 1 } };
   }
 
@@ -322,53 +319,48 @@ export class AccessService {
     // Everything recorded before the decision is committed first (the writer thread's batches included), so the
     // transaction below writes alone.
     this.events.flush();
-    this.db.pragma('synchronous = FULL');
-    try {
-      return this.db.transaction(() => {
-        let reason = draft.reason;
-        let extra = draft.extra ?? {};
-        const after = draft.commit?.();
-        if (after?.reason) reason = after.reason;
-        if (after?.extra) extra = { ...extra, ...after.extra };
-        const revocationVersion = Number(this.metaValue.get(META_REVOCATION_VERSION) ?? '0');
-        const subject = draft.sub === undefined ? undefined : this.subjects.pseudonym(draft.sub);
-        const data: Record<string, unknown> = {
-          credential: req.credential.kind,
+    return durableTransaction(this.db, () => {
+      let reason = draft.reason;
+      let extra = draft.extra ?? {};
+      const after = draft.commit?.();
+      if (after?.reason) reason = after.reason;
+      if (after?.extra) extra = { ...extra, ...after.extra };
+      const revocationVersion = Number(this.meta.get(META_REVOCATION_VERSION) ?? '0');
+      const subject = draft.sub === undefined ? undefined : this.subjects.pseudonym(draft.sub);
+      const data: Record<string, unknown> = {
+        credential: req.credential.kind,
+        granted: reason === 'ok',
+        reason,
+        lock: req.lock,
+        revocation_version: revocationVersion,
+        ...extra,
+      };
+      if (draft.passId !== undefined) data.pass_id = draft.passId;
+      if (subject !== undefined) data.subject = subject;
+      if (req.reader !== undefined) data.reader = req.reader;
+      this.clock.persist();
+      this.captured = [];
+      try {
+        this.events.record({ dev: req.lock, type: 'access.decision', data }, { durable: false });
+        this.events.flush();
+        const event = this.captured.findLast((e) => e.type === 'access.decision' && e.dev === req.lock);
+        if (!event) throw new Error('access decision event was not committed');
+        const decision: Decision = {
           granted: reason === 'ok',
           reason,
           lock: req.lock,
-          revocation_version: revocationVersion,
-          ...extra,
+          credential: req.credential.kind,
+          revocationVersion,
+          event,
         };
-        if (draft.passId !== undefined) data.pass_id = draft.passId;
-        if (subject !== undefined) data.subject = subject;
-        if (req.reader !== undefined) data.reader = req.reader;
-        this.clock.persist();
-        this.captured = [];
-        try {
-          this.events.record({ dev: req.lock, type: 'access.decision', data }, { durable: false });
-          this.events.flush();
-          const event = this.captured.findLast((e) => e.type === 'access.decision' && e.dev === req.lock);
-          if (!event) throw new Error('access decision event was not committed');
-          const decision: Decision = {
-            granted: reason === 'ok',
-            reason,
-            lock: req.lock,
-            credential: req.credential.kind,
-            revocationVersion,
-            event,
-          };
-          if (draft.passId !== undefined) decision.passId = draft.passId;
-          if (subject !== undefined) decision.subject = subject;
-          if (typeof extra.uses_left === 'number') decision.usesLeft = extra.uses_left;
-          return decision;
-        } finally {
-          this.captured = undefined;
-        }
-      })();
-    } finally {
-      this.db.pragma('synchronous = NORMAL');
-    }
+        if (draft.passId !== undefined) decision.passId = draft.passId;
+        if (subject !== undefined) decision.subject = subject;
+        if (typeof extra.uses_left === 'number') decision.usesLeft = extra.uses_left;
+        return decision;
+      } finally {
+        this.captured = undefined;
+      }
+    });
   }
 
   /** Drop use counts and one-time PIN marks that can no longer matter (older than the time floor allows). */
@@ -376,7 +368,7 @@ export class AccessService {
     const floor = this.clock.timeFloor();
     if (floor <= KEEP_USES_MS) return;
     const cutoff = floor - KEEP_USES_MS;
-    this.db.prepare('DELETE FROM access_uses WHERE exp < ?').run(Math.floor(cutoff / 1000));
+    this.uses.prune(Math.floor(cutoff / 1000));
     this.pins.prune(cutoff);
   }
 }

@@ -1,7 +1,6 @@
 import type { z } from 'zod';
 import { formatPath } from '../config/format-issues.js';
-import { ErrorCode, isPortierError, PortierError } from '../core/errors.js';
-import { ProvisioningError } from '../core/provisioning.js';
+import { ErrorCode, isPortierError, PortierError, ProvisioningError } from '../core/errors.js';
 
 /** One problem with a request, by field (`settings.relay_pin`, `limit`, `driver`); `(root)` for the whole value. */
 export interface Problem {

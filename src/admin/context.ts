@@ -1,15 +1,15 @@
 import type { Logger } from 'pino';
-import type { Gateway } from '../core/gateway.js';
 import type { DeviceRecord } from '../store/device-registry.js';
+import type { OutboxQuery } from '../store/outbox-query.js';
 import type { DeviceStates } from './device-state.js';
 import type { MetricsCollector } from './metrics-collector.js';
-import type { OutboxQuery } from './outbox-query.js';
+import type { OperatedGateway } from './operated-gateway.js';
 import type { PassChecker } from './pass-check.js';
 import type { EventStream } from './sse.js';
 
 /** What every route of the admin API works with; built once by startAdmin, never module state. */
 export interface AdminContext {
-  gateway: Gateway;
+  gateway: OperatedGateway;
   log: Logger;
   states: DeviceStates;
   outbox: OutboxQuery;

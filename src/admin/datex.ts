@@ -13,7 +13,7 @@
  * extension; Mobilithek's parking profile, as its feeds show, makes ParkingStatusPublication a payload of its own,
  * which is what this builds.
  */
-import type { Gateway } from '../core/gateway.js';
+import type { OperatedGateway } from './operated-gateway.js';
 
 /** One zone as DATEX II sees it (a parking-zone device's `status`). */
 export interface DatexZone {
@@ -112,7 +112,7 @@ export function buildDatexParkingStatus(zones: readonly DatexZone[], opts: Datex
 export const PARKING_ZONE_DRIVER = 'parking-zone';
 
 /** The current status of every running parking zone of the gateway (from each zone's `status` command). */
-export async function gatewayZones(gateway: Gateway): Promise<DatexZone[]> {
+export async function gatewayZones(gateway: Pick<OperatedGateway, 'hosts'>): Promise<DatexZone[]> {
   const zones: DatexZone[] = [];
   for (const [id, host] of gateway.hosts) {
     if (host.def.id !== PARKING_ZONE_DRIVER) continue;
@@ -127,7 +127,10 @@ export async function gatewayZones(gateway: Gateway): Promise<DatexZone[]> {
  * with content type application/xml). Resolves to undefined when the gateway has no zone. The supplier's national
  * identifier defaults to the gateway id.
  */
-export async function datexParkingStatus(gateway: Gateway, opts: DatexOptions = {}): Promise<string | undefined> {
+export async function datexParkingStatus(
+  gateway: Pick<OperatedGateway, 'id' | 'hosts'>,
+  opts: DatexOptions = {},
+): Promise<string | undefined> {
   const zones = await gatewayZones(gateway);
   if (zones.length === 0) return undefined;
   return buildDatexParkingStatus(zones, { nationalIdentifier: gateway.id, ...opts });

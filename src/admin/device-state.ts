@@ -1,7 +1,7 @@
-import type { Database } from 'better-sqlite3';
 import type { EventBus } from '../core/bus.js';
 import type { GatewaySignals } from '../core/driver.js';
 import type { PortierEvent } from '../core/events.js';
+import type { EventQuery } from '../store/event-query.js';
 
 /** Event types whose data is a device's current state (the same set the local broker keeps retained). */
 export const STATE_TYPES = [
@@ -35,8 +35,8 @@ export class DeviceStates {
   private readonly states = new Map<string, SourceState>();
   private readonly off: () => void;
 
-  constructor(db: Database, bus: EventBus<GatewaySignals>) {
-    this.seed(db);
+  constructor(events: EventQuery, bus: EventBus<GatewaySignals>) {
+    this.seed(events);
     this.off = bus.on('event', (e) => this.apply(e));
   }
 
@@ -72,11 +72,8 @@ export class DeviceStates {
   }
 
   /** The latest event of each (source, type) among the newest SEED_SCAN_ROWS state events, merged in seq order. */
-  private seed(db: Database): void {
-    const placeholders = STATE_TYPES.map(() => '?').join(', ');
-    const rows = db
-      .prepare(`SELECT dev, type, body FROM events WHERE type IN (${placeholders}) ORDER BY seq DESC LIMIT ?`)
-      .iterate(...STATE_TYPES, SEED_SCAN_ROWS) as IterableIterator<{ dev: string; type: string; body: string }>;
+  private seed(log: EventQuery): void {
+    const rows = log.newestOfTypes(STATE_TYPES, SEED_SCAN_ROWS);
     const latest = new Map<string, string>();
     for (const r of rows) {
       const key = `${r.dev}\u0000${r.type}`;

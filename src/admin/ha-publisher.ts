@@ -1,6 +1,5 @@
 import { Counter } from 'prom-client';
 import { z } from 'zod';
-import type { Gateway } from '../core/gateway.js';
 import type { Logger } from '../core/logger.js';
 import type { DeviceRecord } from '../store/device-registry.js';
 import { recordOperatorOpen } from './audit.js';
@@ -14,6 +13,7 @@ import {
   LOCK_PAYLOADS,
   zoneDiscovery,
 } from './ha-discovery.js';
+import type { OperatedGateway } from './operated-gateway.js';
 
 export interface HaDiscoveryOptions {
   /** Home Assistant's discovery prefix, default `homeassistant`. */
@@ -43,7 +43,7 @@ const MQTT_ACTOR = 'mqtt';
  * payloads) when a device goes. Lock entities are commanded on `<base>/<device>/set` with LOCK, UNLOCK or OPEN;
  * each opening is audited before the strike moves. Without `local_mqtt` configured this does nothing.
  */
-export function startHaDiscovery(gateway: Gateway, opts: HaDiscoveryOptions = {}): HaDiscoveryHandle {
+export function startHaDiscovery(gateway: OperatedGateway, opts: HaDiscoveryOptions = {}): HaDiscoveryHandle {
   const log: Logger = gateway.rootLog.child({ component: 'ha-discovery' });
   const local = gateway.config.local_mqtt;
   if (!local) {

@@ -1,7 +1,7 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge } from 'prom-client';
-import type { Gateway } from '../core/gateway.js';
-import { LANE_NAMES, type OutboxBacklog, type OutboxQuery } from './outbox-query.js';
+import { LANE_NAMES, type OutboxBacklog, type OutboxQuery } from '../store/outbox-query.js';
+import type { OperatedGateway } from './operated-gateway.js';
 
 /** Name of the decisions counter; AccessService registers the same one when given the gateway's metrics. */
 export const DECISIONS_METRIC = 'portier_access_decisions_total';
@@ -29,7 +29,7 @@ export class MetricsCollector {
   private readonly off: () => void;
 
   constructor(
-    private readonly gateway: Gateway,
+    private readonly gateway: Pick<OperatedGateway, 'metrics' | 'bus' | 'hosts'>,
     outbox: OutboxQuery,
   ) {
     const registry = gateway.metrics.registry;

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { ErrorCode, PortierError, reasonOf } from '../core/errors.js';
-import type { Gateway } from '../core/gateway.js';
+import type { BacklogSource } from '../store/outbox-query.js';
 import { type HaDiscoveryHandle, startHaDiscovery } from './ha-publisher.js';
-import type { BacklogSource } from './outbox-query.js';
+import type { OperatedGateway } from './operated-gateway.js';
 import { type RetentionHandle, startRetention } from './retention.js';
 import { type AdminServer, startAdmin } from './server.js';
 
@@ -39,7 +39,7 @@ export interface OperatorSurface {
  * Everything an operator reaches on a running gateway, started together after `gateway.start()`: the admin API and
  * dashboard, Home Assistant discovery, and the retention purge. One call for the daemon and the demo to wire.
  */
-export async function startOperatorSurface(gateway: Gateway, opts: OperatorOptions): Promise<OperatorSurface> {
+export async function startOperatorSurface(gateway: OperatedGateway, opts: OperatorOptions): Promise<OperatorSurface> {
   const surface: OperatorSurface = { close: async () => undefined };
   const started: Array<() => Promise<void> | void> = [];
   const retryMs = opts.adminRetryMs ?? 30_000;

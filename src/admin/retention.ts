@@ -1,7 +1,6 @@
-import type { Statement } from 'better-sqlite3';
 import { Counter } from 'prom-client';
 import { ErrorCode, PortierError } from '../core/errors.js';
-import type { Gateway } from '../core/gateway.js';
+import type { OperatedGateway } from './operated-gateway.js';
 
 export interface RetentionOptions {
   /** days a local event is kept after its timestamp, > 0 (fractions allowed, for tests and short-lived benches) */
@@ -33,12 +32,14 @@ const DAY_MS = 86_400_000;
  * period: timestamps never go backwards (the clock never reports below its persisted floor), so no full scan of
  * a week's log is needed every hour.
  */
-export function startRetention(gateway: Gateway, opts: RetentionOptions): RetentionHandle {
+export function startRetention(
+  gateway: Pick<OperatedGateway, 'store' | 'rootLog' | 'metrics' | 'config'>,
+  opts: RetentionOptions,
+): RetentionHandle {
   if (!(opts.days > 0) || opts.days > 36_500) {
     throw new PortierError(ErrorCode.ConfigInvalid, `retention days: expected a number above 0, got ${opts.days}`);
   }
   const log = gateway.rootLog.child({ component: 'retention' });
-  const db = gateway.store.db;
   const now = opts.now ?? Date.now;
   const registry = gateway.metrics.registry;
   const purged =
@@ -48,38 +49,15 @@ export function startRetention(gateway: Gateway, opts: RetentionOptions): Retent
       help: 'Local events deleted by the retention period (never ones still in the outbox)',
       registers: [registry],
     });
-  const scan: Statement = db.prepare(
-    `SELECT e.seq AS seq, e.ts AS ts, EXISTS (SELECT 1 FROM outbox o WHERE o.seq = e.seq) AS pending
-     FROM events e WHERE e.seq > ? ORDER BY e.seq LIMIT ?`,
-  );
-  const maxSeq = db.prepare('SELECT MAX(seq) FROM events').pluck();
-  const del = db.prepare('DELETE FROM events WHERE seq = ? AND NOT EXISTS (SELECT 1 FROM outbox WHERE seq = ?)');
-  const waitForCloud = gateway.config.cloud !== undefined;
-  const delQueued = db.prepare('DELETE FROM outbox WHERE seq = ?');
+  const purge = gateway.store.purge(gateway.config.cloud !== undefined);
   let running: Promise<number> | undefined;
-
-  /** One batch: delete what is due in the next BATCH rows after `after`; says where to go on, or that it is done. */
-  const batch = (after: number, cutoff: string): { deleted: number; next?: number } => {
-    return db.transaction(() => {
-      const newest = (maxSeq.get() as number | null) ?? 0;
-      const rows = scan.all(after, BATCH) as Array<{ seq: number; ts: string; pending: number }>;
-      let deleted = 0;
-      for (const r of rows) {
-        if (r.ts >= cutoff || r.seq >= newest) return { deleted };
-        if (r.pending && !waitForCloud) delQueued.run(r.seq);
-        if (!r.pending || !waitForCloud) deleted += del.run(r.seq, r.seq).changes;
-      }
-      const last = rows.at(-1);
-      return last && rows.length === BATCH ? { deleted, next: last.seq } : { deleted };
-    })();
-  };
 
   const run = async (): Promise<number> => {
     const cutoff = new Date(now() - opts.days * DAY_MS).toISOString();
     let total = 0;
     let after = 0;
     for (;;) {
-      const res = batch(after, cutoff);
+      const res = purge.batch(after, cutoff, BATCH);
       total += res.deleted;
       if (res.next === undefined) break;
       after = res.next;

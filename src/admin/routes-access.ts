@@ -1,4 +1,4 @@
-import { KeyStore, RevocationStore } from '../access/access-store.js';
+import { KeyStore, RevocationStore } from '../store/access-store.js';
 import { ApiError } from './api-errors.js';
 import {
   errorSchema,

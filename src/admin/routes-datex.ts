@@ -1,13 +1,13 @@
-import type { Gateway } from '../core/gateway.js';
 import { ApiError } from './api-errors.js';
 import { datexParkingStatus } from './datex.js';
+import type { OperatedGateway } from './operated-gateway.js';
 import { type AnyRoute, defineRoute } from './route.js';
 
 /**
  * Open data for the city's platform: the zones' free spaces as a DATEX II v2.3 ParkingStatusPublication (the form
  * German cities publish on Mobilithek), read directly from the gateway. No token: it is a public publication.
  */
-export function datexRoutes(gateway: Gateway): AnyRoute[] {
+export function datexRoutes(gateway: Pick<OperatedGateway, 'id' | 'hosts'>): AnyRoute[] {
   return [
     defineRoute({
       method: 'GET',

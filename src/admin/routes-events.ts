@@ -6,8 +6,7 @@ import { securityHeaders } from './security-headers.js';
 
 /** The event log: a tail or a page after a seq, and a live stream. */
 export function eventRoutes(ctx: AdminContext): AnyRoute[] {
-  const db = ctx.gateway.store.db;
-  const maxSeq = db.prepare('SELECT MAX(seq) FROM events').pluck();
+  const events = ctx.gateway.store.query;
   return [
     defineRoute({
       method: 'GET',
@@ -21,30 +20,10 @@ export function eventRoutes(ctx: AdminContext): AnyRoute[] {
         400: { description: 'Invalid query', schema: errorSchema },
       },
       handler: ({ query, reply }) => {
-        const where: string[] = [];
-        const args: unknown[] = [];
-        if (query.dev) {
-          where.push('dev = ?');
-          args.push(query.dev);
-        }
-        if (query.type) {
-          where.push('type = ?');
-          args.push(query.type);
-        }
-        let sql: string;
-        if (query.after !== undefined) {
-          where.push('seq > ?');
-          args.push(query.after);
-          sql = `SELECT seq, body FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`;
-        } else {
-          const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
-          sql = `SELECT seq, body FROM events ${filter} ORDER BY seq DESC LIMIT ?`;
-        }
-        const rows = db.prepare(sql).all(...args, query.limit) as Array<{ seq: number; body: string }>;
-        if (query.after === undefined) rows.reverse();
+        const rows = events.page(query);
         // Where to read on: a full page ends at its last row; otherwise every match up to the log's end was given
         // (read in the same turn), so a filtered follower does not re-read events that did not match.
-        const newest = (maxSeq.get() as number | null) ?? 0;
+        const newest = events.maxSeq();
         const full = query.after !== undefined && rows.length === query.limit;
         const last = full ? rows.at(-1)!.seq : Math.max(newest, query.after ?? 0);
         // The stored bodies are the events' JSON already: splice them rather than parse and re-serialize.

@@ -3,15 +3,15 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ErrorCode, PortierError } from '../core/errors.js';
-import type { Gateway } from '../core/gateway.js';
-import { packageRoot } from '../demo/package-root.js';
+import { packageRoot } from '../core/package-root.js';
+import { type BacklogSource, OutboxQuery } from '../store/outbox-query.js';
 import { ApiError, toHttpError } from './api-errors.js';
 import { ADMIN_TOKEN_FILE, bearerMatches, loadOrCreateAdminToken } from './auth.js';
 import type { AdminContext } from './context.js';
 import { DeviceStates } from './device-state.js';
 import { MetricsCollector } from './metrics-collector.js';
 import { buildOpenApi } from './openapi.js';
-import { type BacklogSource, OutboxQuery } from './outbox-query.js';
+import type { OperatedGateway } from './operated-gateway.js';
 import { PassChecker } from './pass-check.js';
 import { type AnyRoute, defineRoute, type RouteAuth, registerRoutes } from './route.js';
 import { accessRoutes } from './routes-access.js';
@@ -94,19 +94,19 @@ function readVersion(): string {
  * `{error:{code,message,problems?}}`, counted in `portier_admin_errors_total`, and never stop the gateway.
  * Call after `gateway.start()`; `close()` before `gateway.stop()`.
  */
-export async function startAdmin(gateway: Gateway, opts: AdminOptions): Promise<AdminServer> {
+export async function startAdmin(gateway: OperatedGateway, opts: AdminOptions): Promise<AdminServer> {
   const log = opts.log.child({ component: 'admin' });
   const { host, port } = parseListen(opts.listen);
   let token = loadOrCreateAdminToken(opts.stateDir, log).token;
-  const outbox = new OutboxQuery(gateway.store.db, opts.backlog);
+  const outbox = gateway.store.backlog(opts.backlog);
   const ctx: AdminContext = {
     gateway,
     log,
-    states: new DeviceStates(gateway.store.db, gateway.bus),
+    states: new DeviceStates(gateway.store.query, gateway.bus),
     outbox,
     passes: new PassChecker(gateway.access.service),
     metrics: new MetricsCollector(gateway, outbox),
-    stream: new EventStream(gateway.store.db, gateway.bus, log),
+    stream: new EventStream(gateway.store.query, gateway.bus, log),
     version: readVersion(),
     startedAt: Date.now(),
   };

@@ -1,10 +1,10 @@
 import type { ServerResponse } from 'node:http';
-import type { Database, Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { EventBus } from '../core/bus.js';
 import type { GatewaySignals } from '../core/driver.js';
 import type { PortierEvent } from '../core/events.js';
 import { eventJson } from '../store/event-log.js';
+import type { EventQuery } from '../store/event-query.js';
 
 /** bytes a slow client may have waiting in its socket before it is dropped (it reconnects and resumes by id) */
 const MAX_BUFFERED_BYTES = 1_048_576;
@@ -30,16 +30,14 @@ export class EventStream {
   private readonly clients = new Set<Client>();
   private readonly off: () => void;
   private readonly heartbeat: NodeJS.Timeout;
-  private readonly replay: Statement;
   /** Clients dropped for being too slow, since start. */
   dropped = 0;
 
   constructor(
-    db: Database,
+    private readonly events: EventQuery,
     bus: EventBus<GatewaySignals>,
     private readonly log: Logger,
   ) {
-    this.replay = db.prepare('SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?').pluck();
     this.off = bus.on('event', (e) => this.broadcast(e));
     this.heartbeat = setInterval(() => {
       for (const c of this.clients) this.write(c, ': keep-alive\n\n');
@@ -78,7 +76,7 @@ export class EventStream {
     };
     this.write(client, 'retry: 2000\n\n');
     if (opts.lastEventId !== undefined) {
-      for (const body of this.replay.all(opts.lastEventId, MAX_REPLAY) as string[]) {
+      for (const body of this.events.bodiesAfter(opts.lastEventId, MAX_REPLAY)) {
         this.send(client, JSON.parse(body) as PortierEvent, body);
       }
     }

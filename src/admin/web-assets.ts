@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { packageRoot } from '../demo/package-root.js';
+import { packageRoot } from '../core/package-root.js';
 
 /** Where the dashboard's files are: src/admin/web in the package (dist/ holds only compiled TypeScript). */
 export function webRoot(): string {

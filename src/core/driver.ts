@@ -1,10 +1,19 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { CoapLink, GpioBackend, MqttLink, SerialLink, SerialOptions } from '../transports/types.js';
 import type { EventBus } from './bus.js';
 import type { Clock } from './clock.js';
 import type { EventType, Lane, PortierEvent } from './events.js';
+import type {
+  CoapLink,
+  GpioBackend,
+  HttpTransport,
+  MqttLink,
+  SerialLink,
+  SerialOptions,
+  UdpTransport,
+} from './links.js';
 import type { Metrics } from './metrics.js';
+import type { SharedObjects } from './shared.js';
 
 export type DeviceKind = 'lock' | 'reader' | 'parking' | 'weather' | 'sensor';
 /** The wire a driver uses; `none` for one that only derives from other devices' events (a parking zone). */
@@ -58,6 +67,12 @@ export interface DriverContext<C> {
   mqtt(): MqttLink;
   gpio(): GpioBackend;
   coap(): CoapLink;
+  /** HTTP listeners and servers (pushed uploads, the pass reader's pages). */
+  http(): HttpTransport;
+  /** UDP listeners, one socket per port shared by the gateway's devices (Shelly CoIoT). */
+  udp(): UdpTransport;
+  /** Objects this gateway's devices share by key (a LoRaWAN router per network server). */
+  shared: SharedObjects;
   metrics: Metrics;
   /**
    * State a driver keeps across restarts (a zone's bays), with the seq of the last event it reflects: saved as

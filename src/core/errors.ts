@@ -89,3 +89,10 @@ export function reasonOf(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** A provisioning request that failed validation, with one problem per field (`relay_pin: expected integer 0-27`). */
+export class ProvisioningError extends PortierError {
+  constructor(readonly problems: string[]) {
+    super(ErrorCode.DeviceConfigInvalid, problems.join('; '), { problems });
+  }
+}

@@ -3,9 +3,9 @@ import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { passLink } from '../../devices/readers/http-pass-page.js';
 import { PassOfficeStub } from '../../firmware-stubs/pass-office.js';
+import type { Gateway } from '../app/gateway.js';
 import { reasonOf } from '../core/errors.js';
 import type { PortierEvent } from '../core/events.js';
-import type { Gateway } from '../core/gateway.js';
 
 /** ms between outbox summaries */
 const OUTBOX_EVERY_MS = 15_000;
@@ -43,8 +43,9 @@ export function narrate(gateway: Gateway, log: Logger): () => void {
   const off = gateway.bus.on('event', (e) => {
     log.info({ event: { seq: e.seq, type: e.type, dev: e.dev, data: e.data } }, describeEvent(e));
   });
+  const backlog = gateway.store.backlog();
   const timer = setInterval(() => {
-    const { n } = gateway.store.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number };
+    const n = backlog.read(Date.now()).total.count;
     log.info({ outbox: n }, `${n} events wait in the outbox for the cloud (the demo has no cloud broker configured)`);
   }, OUTBOX_EVERY_MS);
   timer.unref();

@@ -2,22 +2,28 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { builtinDrivers } from '../../devices/index.js';
 import { createPtyPair } from '../../firmware-stubs/pty-pair.js';
-import type { CliIo } from '../cli/command.js';
-import { runUntilSignalled } from '../cli/commands/run.js';
+import { Gateway } from '../app/gateway.js';
 import { loadConfigFile } from '../config/load.js';
-import { Gateway } from '../core/gateway.js';
 import { createLogger } from '../core/logger.js';
+import { packageRoot } from '../core/package-root.js';
 import { defaultTransports } from '../transports/index.js';
 import { startEmbeddedBroker } from './embedded-broker.js';
 import { narrate } from './narrator.js';
-import { packageRoot } from './package-root.js';
 import { startDemoStubs } from './stubs.js';
+
+/** What the demo reads of the process (the CLI passes its own io). */
+export interface DemoIo {
+  env: NodeJS.ProcessEnv;
+}
+
+/** How the daemon runs a started gateway until a signal stops it (the CLI's `run`, passed in by the CLI). */
+export type RunUntilSignalled = (gateway: Gateway, log: ReturnType<typeof createLogger>) => Promise<void>;
 
 /**
  * The embedded default: an in-process MQTT broker, the firmware stubs on real ptys and simulated GPIO, and the
  * gateway on config/demo.yaml. Runs until Ctrl+C; state lives in .portier/demo (or PORTIER_DEMO_DIR).
  */
-export async function runDemo(io: CliIo): Promise<number> {
+export async function runDemo(io: DemoIo, runUntilSignalled: RunUntilSignalled): Promise<number> {
   const root = packageRoot();
   const dir = resolve(io.env.PORTIER_DEMO_DIR ?? join(root, '.portier', 'demo'));
   mkdirSync(join(dir, 'gpio'), { recursive: true });

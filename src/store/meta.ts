@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { FloorStore } from '../core/clock.js';
 
 /** The meta key under which a device's driver keeps its memory (DriverContext.memory). */
@@ -8,17 +8,25 @@ export function deviceMemoryKey(deviceId: string): string {
 
 /** Small key/value facts that outlive a restart: the time floor, the gateway's own secrets. */
 export class MetaStore implements FloorStore {
-  constructor(private readonly db: Database) {}
+  private readonly getStmt: Statement<[string], string | undefined>;
+  private readonly setStmt: Statement<[string, string]>;
+
+  constructor(db: Database) {
+    this.getStmt = db.prepare('SELECT value FROM meta WHERE key = ?').pluck() as Statement<
+      [string],
+      string | undefined
+    >;
+    this.setStmt = db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+    );
+  }
 
   get(key: string): string | undefined {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
-    return row?.value;
+    return this.getStmt.get(key);
   }
 
   set(key: string, value: string): void {
-    this.db
-      .prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
-      .run(key, value);
+    this.setStmt.run(key, value);
   }
 
   readFloor(): number | undefined {

@@ -4,7 +4,10 @@ import { Clock, type ClockOptions } from '../core/clock.js';
 import { openDatabase } from './database.js';
 import { DeviceRegistry } from './device-registry.js';
 import { EventLog } from './event-log.js';
+import { EventPurge } from './event-purge.js';
+import { EventQuery } from './event-query.js';
 import { MetaStore } from './meta.js';
+import { type BacklogSource, OutboxQuery } from './outbox-query.js';
 
 /** Everything the gateway keeps on disk, opened together from one state directory. */
 export interface Store {
@@ -14,6 +17,16 @@ export interface Store {
   meta: MetaStore;
   clock: Clock;
   quarantinedTo?: string;
+  /** The outbox's backlog per lane (from the cloud sync's in-memory counts when given `source`). */
+  backlog(source?: BacklogSource): OutboxQuery;
+  /** Reads of the committed log as stored JSON, for the operator surface. */
+  query: EventQuery;
+  /** Deleting old events in batches (retention); `waitForCloud` keeps what the outbox still holds. */
+  purge(waitForCloud: boolean): EventPurge;
+  /** Run `fn` in one transaction (nested calls become savepoints); returns what it returns. */
+  transaction<T>(fn: () => T): T;
+  /** Throws when the database does not answer (the systemd watchdog pings only while it does). */
+  ping(): void;
   close(): void;
 }
 
@@ -36,6 +49,13 @@ export function openStore(opts: {
     devices: new DeviceRegistry(db),
     meta,
     clock,
+    backlog: (source) => new OutboxQuery(db, source),
+    purge: (waitForCloud) => new EventPurge(db, waitForCloud),
+    query: new EventQuery(db),
+    transaction: (fn) => db.transaction(fn)(),
+    ping: () => {
+      db.prepare('SELECT 1').get();
+    },
     close() {
       events.close();
       clock.persist();

@@ -1,5 +1,5 @@
 import { LANES_BY_CODE } from '../store/event-log.js';
-import type { LaneBacklog, LaneRange, Outbox } from './outbox.js';
+import type { LaneBacklog, LaneRange, Outbox } from '../store/outbox.js';
 
 /** Bounds of one published batch. */
 export interface BatchLimits {

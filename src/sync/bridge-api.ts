@@ -1,7 +1,11 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { reasonOf } from '../core/errors.js';
-import type { Gateway } from '../core/gateway.js';
+import type { MqttLink } from '../core/links.js';
+import type { RunningDevices } from '../core/ports.js';
+import { LANE_CODES } from '../store/event-log.js';
+import type { OutboxQuery } from '../store/outbox-query.js';
+import type { Store } from '../store/store.js';
 
 /**
  * The gateway's request/response API on the local broker (as Zigbee2MQTT's bridge API):
@@ -26,21 +30,35 @@ const OPS = {
 
 type Op = keyof typeof OPS;
 
+/** What the bridge API reads: the registry, the log, the backlog and the running devices; it changes nothing. */
+export interface BridgeApiDeps {
+  gatewayId: string;
+  store: Store;
+  devices: RunningDevices;
+  /** The shared local link, on which requests arrive and responses leave. */
+  link(): MqttLink;
+  healthy(): { healthy: boolean };
+  /** The process's root logger. */
+  log: Logger;
+}
+
 export class BridgeApi {
   private off: (() => void) | undefined;
   private readonly log: Logger;
+  private readonly backlog: OutboxQuery;
   /** Requests refused as malformed since start. */
   rejected = 0;
 
   constructor(
-    private readonly gateway: Gateway,
+    private readonly deps: BridgeApiDeps,
     private readonly base: string,
   ) {
-    this.log = gateway.rootLog.child({ component: 'bridge-api' });
+    this.log = deps.log.child({ component: 'bridge-api' });
+    this.backlog = deps.store.backlog();
   }
 
   start(): void {
-    const link = this.gateway.mqtt();
+    const link = this.deps.link();
     this.off = link.subscribe(`${this.base}/bridge/request/+`, (topic, payload) => {
       const op = topic.slice(topic.lastIndexOf('/') + 1);
       const reply = this.answer(op, payload);
@@ -84,33 +102,37 @@ export class BridgeApi {
   }
 
   private run(op: Op, args: Record<string, unknown>): unknown {
-    const g = this.gateway;
+    const { store, devices } = this.deps;
     switch (op) {
       case 'health':
         return {
-          gateway: g.id,
-          healthy: g.healthy().healthy,
-          devices: [...g.hosts.values()].map((h) => ({ id: h.id, up: h.isUp ?? null })),
-          time: g.store.clock.now(),
+          gateway: this.deps.gatewayId,
+          healthy: this.deps.healthy().healthy,
+          devices: [...devices.values()].map((h) => ({ id: h.id, up: h.isUp ?? null })),
+          time: store.clock.now(),
         };
       case 'devices':
-        return g.store.devices
+        return store.devices
           .list()
-          .map((d) => ({ id: d.id, driver: d.driver, source: d.source, up: g.hosts.get(d.id)?.isUp ?? null }));
+          .map((d) => ({ id: d.id, driver: d.driver, source: d.source, up: devices.get(d.id)?.isUp ?? null }));
       case 'device': {
-        const d = g.store.devices.get(String(args.id));
+        const d = store.devices.get(String(args.id));
         if (!d) throw new Error(`no device "${String(args.id)}"`);
-        const host = g.hosts.get(d.id);
+        const host = devices.get(d.id);
         return { ...d, up: host?.isUp ?? null, rejected: Object.fromEntries(host?.rejected ?? []) };
       }
       case 'events': {
         const filter: { dev?: string; type?: string } = {};
         if (typeof args.dev === 'string') filter.dev = args.dev;
         if (typeof args.type === 'string') filter.type = args.type;
-        return g.store.events.tail(Number(args.limit), filter);
+        return store.events.tail(Number(args.limit), filter);
       }
       case 'outbox':
-        return g.store.db.prepare('SELECT lane, COUNT(*) AS count FROM outbox GROUP BY lane ORDER BY lane').all();
+        // The lanes that hold events, by their code, as `{lane, count}` rows (the bridge API's shape since 0.1).
+        return Object.entries(this.backlog.read(Date.now()).lanes)
+          .filter(([, l]) => l.count > 0)
+          .map(([name, l]) => ({ lane: LANE_CODES[name as keyof typeof LANE_CODES], count: l.count }))
+          .sort((a, b) => a.lane - b.lane);
     }
   }
 }

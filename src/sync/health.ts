@@ -1,8 +1,8 @@
 import type { EventLog } from '../store/event-log.js';
+import type { Outbox } from '../store/outbox.js';
+import type { ShedTotals } from '../store/outbox-status.js';
 import type { CloudConnection } from './connection.js';
-import type { Outbox } from './outbox.js';
 import type { DiskBudget } from './shedder.js';
-import type { ShedTotals } from './status.js';
 import type { CloudUplink } from './uplink.js';
 
 export interface HealthReporterOptions {

@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import type { EventBus } from '../core/bus.js';
 import type { GatewaySignals } from '../core/driver.js';
 import type { PortierEvent } from '../core/events.js';
+import type { MqttLink } from '../core/links.js';
 import { eventJson } from '../store/event-log.js';
-import type { MqttLink } from '../transports/types.js';
 
 /** Event types whose data is the device's current state, kept retained on `<base>/<device>/state`. */
 const STATEFUL = new Set([

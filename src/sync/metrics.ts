@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { LANES_BY_CODE } from '../store/event-log.js';
+import type { Outbox } from '../store/outbox.js';
 import type { CloudConnection } from './connection.js';
-import type { Outbox } from './outbox.js';
 import type { CloudUplink } from './uplink.js';
 
 /** What the gauges read when Prometheus scrapes. */

@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { CloudConfig } from '../config/schema.js';
+import { ensureIncrementalVacuum } from '../store/disk.js';
+import { Outbox } from '../store/outbox.js';
 import type { Store } from '../store/store.js';
 import { Downlink } from './commands/downlink.js';
 import type { CommandHandlers } from './commands/handlers.js';
 import { CloudConnection } from './connection.js';
-import { ensureIncrementalVacuum } from './disk.js';
 import { HealthReporter, type SyncHealth } from './health.js';
 import { SyncMetrics } from './metrics.js';
-import { Outbox } from './outbox.js';
 import { DiskBudget } from './shedder.js';
 import { cloudTopics } from './topics.js';
 import { CloudUplink } from './uplink.js';

@@ -1,9 +1,9 @@
-import type { Database, Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { LANE_CODES } from '../store/event-log.js';
-import { freeBytes, releaseFreePages, usedBytes } from './disk.js';
-import type { Outbox } from './outbox.js';
-import { readShedTotals, type ShedTotals } from './status.js';
+import type { Outbox } from '../store/outbox.js';
+import type { ShedTotals } from '../store/outbox-status.js';
+import { type ShedCandidate as Candidate, ShedStore } from '../store/shed-store.js';
+import type { Store } from '../store/store.js';
 
 /** How an event left the outbox without reaching the cloud. */
 export type ShedPolicy = 'downsampled' | 'dropped' | 'coalesced';
@@ -44,14 +44,6 @@ const DOWNSAMPLE_PASSES = 3;
 const TELEMETRY = LANE_CODES.telemetry;
 const STATE = LANE_CODES.state;
 
-interface Candidate {
-  seq: number;
-  dev: string;
-  type: string;
-  ts: string;
-  bytes: number;
-}
-
 const yieldTurn = () => new Promise<void>((r) => setImmediate(r));
 
 /**
@@ -68,24 +60,17 @@ const yieldTurn = () => new Promise<void>((r) => setImmediate(r));
  */
 export class DiskBudget {
   private readonly now: () => number;
-  private readonly addShed: Statement<[number, string, number]>;
-  private readonly delOutbox: Statement<[number]>;
-  private readonly delEvent: Statement<[number]>;
+  private readonly rows: ShedStore;
   private running: Promise<EnforceResult> | undefined;
   private readonly shedListeners: Array<(lane: string, policy: ShedPolicy, count: number) => void> = [];
 
   constructor(
-    private readonly db: Database,
+    db: Store['db'],
     private readonly outbox: Outbox,
     private readonly opts: DiskBudgetOptions,
   ) {
     this.now = opts.now ?? Date.now;
-    this.addShed = db.prepare(
-      `INSERT INTO sync_shed (lane, policy, count) VALUES (?, ?, ?)
-       ON CONFLICT(lane, policy) DO UPDATE SET count = count + excluded.count`,
-    );
-    this.delOutbox = db.prepare('DELETE FROM outbox WHERE seq = ?');
-    this.delEvent = db.prepare('DELETE FROM events WHERE seq = ? AND seq < (SELECT MAX(seq) FROM events)');
+    this.rows = new ShedStore(db);
   }
 
   get budgetBytes(): number {
@@ -93,7 +78,7 @@ export class DiskBudget {
   }
 
   usedBytes(): number {
-    return usedBytes(this.db);
+    return this.rows.usedBytes();
   }
 
   overBudget(): boolean {
@@ -107,7 +92,7 @@ export class DiskBudget {
 
   /** Cumulative shed counts from the database (they survive restarts). */
   totals(): ShedTotals {
-    return readShedTotals(this.db);
+    return this.rows.totals();
   }
 
   /** Bring the store under budget if it is over (one pass at a time; a second caller shares the running one). */
@@ -138,7 +123,7 @@ export class DiskBudget {
     }
     if (!under()) this.count(result, 'dropped', await this.dropOldestTelemetry(under));
     if (!under()) this.count(result, 'coalesced', await this.coalesceState(under));
-    this.giveBack();
+    this.rows.giveBack();
     result.usedAfter = this.usedBytes();
     result.overBudget = result.usedAfter > this.opts.budgetBytes;
     if (result.overBudget) {
@@ -154,28 +139,15 @@ export class DiskBudget {
     if (n > 0) result.shed[policy] = (result.shed[policy] ?? 0) + n;
   }
 
-  /** Free pages go back to the file system in slices, so the disk really comes back. */
-  private giveBack(): void {
-    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
-    if (freeBytes(this.db) > 0) releaseFreePages(this.db, freeBytes(this.db) / pageSize);
-  }
-
   /** Delete acknowledged (or local-only) events, oldest first, until `enough()` or none is left. */
   private async pruneAcked(enough: () => boolean, beforeTs?: string): Promise<number> {
-    const pick = this.db.prepare(
-      `SELECT e.seq AS seq, e.ts AS ts FROM events e
-       WHERE e.seq > ? AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.seq = e.seq)
-       ORDER BY e.seq LIMIT ?`,
-    );
     let from = 0;
     let pruned = 0;
     while (!enough()) {
-      const rows = pick.all(from, CHUNK) as Array<{ seq: number; ts: string }>;
+      const rows = this.rows.acked(from, CHUNK);
       if (rows.length === 0) break;
       const victims = beforeTs === undefined ? rows : rows.filter((r) => r.ts < beforeTs);
-      this.db.transaction(() => {
-        for (const r of victims) pruned += this.delEvent.run(r.seq).changes;
-      })();
+      pruned += this.rows.deleteEvents(victims.map((r) => r.seq));
       from = rows.at(-1)!.seq;
       if (beforeTs !== undefined && victims.length < rows.length) break;
       await yieldTurn();
@@ -241,16 +213,10 @@ export class DiskBudget {
     step: (rows: Candidate[]) => boolean,
     chunk = CHUNK,
   ): Promise<void> {
-    const cmp = order === 'ASC' ? '>' : '<';
-    const stmt = this.db.prepare(
-      `SELECT o.seq AS seq, e.dev AS dev, e.type AS type, e.ts AS ts, octet_length(e.body) AS bytes
-       FROM outbox o JOIN events e ON e.seq = o.seq
-       WHERE o.lane = ? AND o.seq ${cmp} ? AND o.seq > ? ORDER BY o.seq ${order} LIMIT ?`,
-    );
     let cursor = order === 'ASC' ? 0 : Number.MAX_SAFE_INTEGER;
     for (;;) {
       const taken = this.opts.takenUpTo?.(lane) ?? 0;
-      const rows = stmt.all(lane, cursor, taken, chunk) as Candidate[];
+      const rows = this.rows.waiting(lane, order, cursor, taken, chunk);
       if (rows.length === 0) return;
       cursor = rows.at(-1)!.seq;
       if (step(rows)) return;
@@ -261,18 +227,7 @@ export class DiskBudget {
   /** Delete shed events (outbox row and event row) and count them, in one transaction. */
   private shed(lane: number, policy: ShedPolicy, victims: readonly Candidate[]): number {
     if (victims.length === 0) return 0;
-    let count = 0;
-    let bytes = 0;
-    this.db.transaction(() => {
-      for (const v of victims) {
-        // A row the uplink got acknowledged meanwhile is delivered, not shed.
-        if (this.delOutbox.run(v.seq).changes === 0) continue;
-        this.delEvent.run(v.seq);
-        count++;
-        bytes += v.bytes;
-      }
-      if (count > 0) this.addShed.run(lane, policy, count);
-    })();
+    const { count, bytes } = this.rows.shed(lane, policy, victims);
     if (count === 0) return 0;
     this.outbox.removed(lane, count, bytes);
     const name = Object.keys(LANE_CODES)[lane] ?? String(lane);

@@ -1,8 +1,8 @@
 import type { IClientPublishOptions } from 'mqtt';
 import type { Logger } from 'pino';
+import type { Outbox } from '../store/outbox.js';
 import { type Batch, type BatchLimits, batchHead, takeBatch } from './batch.js';
 import type { CloudConnection, CloudSession } from './connection.js';
-import type { Outbox } from './outbox.js';
 import type { CloudTopics } from './topics.js';
 import { AdaptiveWindow } from './window.js';
 

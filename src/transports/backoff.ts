@@ -1,6 +1,6 @@
 import { fullJitter } from 'exponential-backoff/dist/jitter/full/full.jitter.js';
 import { ErrorCode, PortierError } from '../core/errors.js';
-import type { BackoffSettings } from './types.js';
+import type { BackoffSettings } from '../core/links.js';
 
 /** Serial devices come back when a cable is replugged; a 2 s cap brings the link up within ~2 s of that. */
 export const SERIAL_BACKOFF: Required<BackoffSettings> = { initialMs: 250, maxMs: 2000 };

@@ -3,7 +3,7 @@ import { CoapClient, type CoapResponse as RawResponse } from 'node-coap-client';
 import { Origin } from 'node-coap-client/build/lib/Origin.js';
 import type { Logger } from 'pino';
 import { ErrorCode, PortierError, reasonOf } from '../core/errors.js';
-import type { CoapLink, CoapResponse } from './types.js';
+import type { CoapLink, CoapResponse } from '../core/links.js';
 
 export interface CoapLinkOptions {
   /** ms, 100-120000, default 10000: how long get() waits when the caller gives no timeout */

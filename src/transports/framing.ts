@@ -1,5 +1,5 @@
 import { ErrorCode, PortierError } from '../core/errors.js';
-import type { SerialFraming } from './types.js';
+import type { SerialFraming } from '../core/links.js';
 
 /** Where a framer sends what it finds. */
 export interface FramerSink {

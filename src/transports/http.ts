@@ -1,49 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ErrorCode, PortierError, reasonOf } from '../core/errors.js';
+import type { HttpAnswer, HttpListenerLink, HttpListenerOptions, HttpUpload } from '../core/links.js';
 import { Backoff, NETWORK_BACKOFF } from './backoff.js';
 import { ReconnectingLink } from './link.js';
-import type { BackoffSettings, Link } from './types.js';
-
-/** One request as a device sent it: the raw body text and the query, never parsed further here. */
-export interface HttpUpload {
-  method: string;
-  /** The path without the query. */
-  path: string;
-  query: Record<string, string>;
-  /** The body as text (form bodies stay unparsed: the codec owns the format). */
-  body: string;
-  contentType: string | undefined;
-  /** The sender's address. */
-  remote: string;
-}
-
-/** What to answer. */
-export interface HttpAnswer {
-  status: number;
-  body?: string;
-}
-
-export interface HttpListenerOptions {
-  /** Address to listen on; 0.0.0.0 for a station on the LAN, 127.0.0.1 for tests. */
-  host: string;
-  /** TCP port, 0-65535 (0: any free port, for tests). */
-  port: number;
-  /** Paths accepted (exact, e.g. "/data/report/"); anything else is 404. */
-  paths: string[];
-  /** Methods accepted, default POST and GET (some stations send the same fields as a query). */
-  methods?: Array<'POST' | 'GET'>;
-  /** bytes, 256-1048576, default 16384: a longer body is refused with 413 */
-  bodyLimit?: number;
-  backoff?: BackoffSettings;
-}
-
-export interface HttpListenerLink extends Link {
-  /** The port actually bound (useful with port 0), or 0 while not listening. */
-  readonly port: number;
-  /** Set the one handler of uploads; it may throw, which answers 500 and is logged. */
-  onUpload(handler: (upload: HttpUpload) => HttpAnswer): void;
-}
 
 /**
  * A small HTTP listener as a link, for devices that push (an Ecowitt console's "customized upload"): it is `up`

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { reasonOf } from '../core/errors.js';
+import type { Link, LinkState, StateChange } from '../core/links.js';
 import type { Backoff } from './backoff.js';
-import type { Link, LinkState, StateChange } from './types.js';
 
 /**
  * The state machine every reconnecting link shares: idle → connecting → up → down → connecting … → stopped.

@@ -1,10 +1,10 @@
 import { connect, type IClientOptions, type ISubscriptionMap, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { ErrorCode, PortierError, reasonOf } from '../core/errors.js';
+import type { BackoffSettings, MqttLink, MqttPublishOptions } from '../core/links.js';
 import { Backoff, NETWORK_BACKOFF } from './backoff.js';
 import { ReconnectingLink } from './link.js';
 import { filterMatcher, validateFilter, validateTopic } from './mqtt-topic.js';
-import type { BackoffSettings, MqttLink, MqttPublishOptions } from './types.js';
 
 type QoS = 0 | 1 | 2;
 

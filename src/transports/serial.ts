@@ -2,10 +2,10 @@ import { realpath } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { SerialPort } from 'serialport';
 import { ErrorCode, PortierError, reasonOf } from '../core/errors.js';
+import type { SerialLink, SerialOptions } from '../core/links.js';
 import { Backoff, SERIAL_BACKOFF } from './backoff.js';
 import { createFramer, type Framer } from './framing.js';
 import { ReconnectingLink } from './link.js';
-import type { SerialLink, SerialOptions } from './types.js';
 
 /**
  * A serial port as a link: opens `path` (resolving /dev/serial/by-id symlinks at every attempt, since a replugged

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot } from '../../src/demo/package-root.js';
+import { packageRoot } from '../../src/core/package-root.js';
 import { eventLogBench } from './event-log-bench.js';
 import type { Bench, BenchRow } from './types.js';
 

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { DRIVERS } from '../../devices/index.js';
+import { Gateway } from '../../src/app/gateway.js';
 import { configSchema, type DeviceEntry } from '../../src/config/schema.js';
 import { DriverRegistry } from '../../src/core/driver-registry.js';
 import type { PortierEvent } from '../../src/core/events.js';
-import { Gateway } from '../../src/core/gateway.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { defaultTransports } from '../../src/transports/index.js';
 

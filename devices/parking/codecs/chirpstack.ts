@@ -13,7 +13,7 @@ import {
   decodeError,
   readJsonObject,
   readText,
-} from './codec-kit.js';
+} from '../../codec-kit.js';
 import { LORAWAN_MAX_PAYLOAD } from './lora-codec.js';
 
 /** What the drivers need from one uplink, whichever network server delivered it. */

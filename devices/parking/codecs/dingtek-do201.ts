@@ -3,7 +3,7 @@
  * (header 0x80, forced bit, device type, data type, frame length, payload, end code 0x81; big-endian fields) and
  * the examples in TheThingsNetwork lorawan-devices (vendor/dingtek/do201-codec.yaml). FPort 3.
  */
-import { decodeError, round } from './codec-kit.js';
+import { decodeError, round } from '../../codec-kit.js';
 import { defineLoraCodec, ignored, occupancy } from './lora-codec.js';
 
 const NAME = 'dingtek-do201';

@@ -11,7 +11,7 @@ import {
   decodeError,
   readBytes,
   requirePort,
-} from './codec-kit.js';
+} from '../../codec-kit.js';
 
 /** One FPort's message: its documented size range and its decoder (which may still throw). */
 export interface PortMessage {

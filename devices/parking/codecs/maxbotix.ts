@@ -4,7 +4,7 @@
  * maximum (5000 mm, or 9999 mm on the 10 m models) when nothing is in range. Mounted over a bay, a range at or
  * below the threshold means a vehicle. Format per the MaxBotix HRLV-MaxSonar-EZ datasheet ("Serial Output").
  */
-import { type Codec, type DecodeOptions, decodeError, readText, refusePort, round } from './codec-kit.js';
+import { type Codec, type DecodeOptions, decodeError, readText, refusePort, round } from '../../codec-kit.js';
 import { occupancy } from './lora-codec.js';
 
 const NAME = 'maxbotix';

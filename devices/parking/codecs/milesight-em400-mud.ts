@@ -3,7 +3,7 @@
  * becomes `occupied` with a configurable threshold. Milesight's channel/type/value format from the EM400-MUD
  * LoRaWAN uplink documentation (milesight.com, "Uplink Data"), little-endian values, FPort 85.
  */
-import { type DecodeOptions, decodeError, round } from './codec-kit.js';
+import { type DecodeOptions, decodeError, round } from '../../codec-kit.js';
 import { defineLoraCodec, ignored, occupancy } from './lora-codec.js';
 
 const NAME = 'milesight-em400-mud';

@@ -4,7 +4,7 @@
  * TheThingsNetwork lorawan-devices (vendor/nwave/*-codec.yaml). Ports: 1 parking status, 2 heartbeat, 3 startup,
  * 6 debug, 10 SDI tag registration (NPS405 only). Bit 0 of the first byte is the occupancy on ports 1 and 2.
  */
-import { round } from './codec-kit.js';
+import { round } from '../../codec-kit.js';
 import { defineLoraCodec, ignored, occupancy, type PortMessage } from './lora-codec.js';
 
 /**

@@ -5,7 +5,7 @@
  * fell in the window from the station's counter (a counter that drops was reset: the new value is what fell since),
  * the rain rate as its maximum, and the battery as not ok if any sample said so. Pure; the caller owns the clock.
  */
-import { round } from '../../parking/codecs/codec-kit.js';
+import { round } from '../../codec-kit.js';
 import type { WeatherFields } from '../codecs/reading.js';
 
 const MEANS = [

@@ -12,7 +12,7 @@ import {
   readBytes,
   refusePort,
   round,
-} from '../../parking/codecs/codec-kit.js';
+} from '../../codec-kit.js';
 import { crc16Xmodem } from './davis-crc.js';
 import { type WeatherFields, weatherReading } from './reading.js';
 import { fToC, inHgToHpa, mm, mphToMs, windDir } from './units.js';

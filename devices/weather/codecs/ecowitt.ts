@@ -14,7 +14,7 @@ import {
   readText,
   refusePort,
   round,
-} from '../../parking/codecs/codec-kit.js';
+} from '../../codec-kit.js';
 import { num, type WeatherFields, weatherReading } from './reading.js';
 import { fToC, inHgToHpa, inToMm, mphToMs, windDir } from './units.js';
 

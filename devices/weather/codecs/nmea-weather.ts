@@ -11,7 +11,7 @@ import {
   decodeError,
   readText,
   refusePort,
-} from '../../parking/codecs/codec-kit.js';
+} from '../../codec-kit.js';
 import { num, type WeatherFields, weatherReading } from './reading.js';
 import { barToHpa, celsius, inHgToHpa, kmhToMs, knotsToMs, mphToMs, ms, windDir } from './units.js';
 

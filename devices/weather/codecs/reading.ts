@@ -4,7 +4,7 @@
  * is a sentinel or a bad decode, and is dropped rather than passed on. A reading left with no field at all is
  * rejected as `out_of_range`.
  */
-import { type DecodedEvent, decodeError } from '../../parking/codecs/codec-kit.js';
+import { type DecodedEvent, decodeError } from '../../codec-kit.js';
 
 /** The normalized fields of DESIGN.md's `weather.reading`, all optional. */
 export interface WeatherFields {

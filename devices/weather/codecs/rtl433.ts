@@ -14,7 +14,7 @@ import {
   readJsonObject,
   readText,
   refusePort,
-} from '../../parking/codecs/codec-kit.js';
+} from '../../codec-kit.js';
 import { num, type WeatherFields, weatherReading } from './reading.js';
 import { celsius, fToC, hpa, inHgToHpa, inToMm, kmhToMs, knotsToMs, mm, mphToMs, ms, windDir } from './units.js';
 

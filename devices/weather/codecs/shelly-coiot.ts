@@ -13,7 +13,7 @@ import {
   readJsonObject,
   readText,
   refusePort,
-} from '../../parking/codecs/codec-kit.js';
+} from '../../codec-kit.js';
 import { type WeatherFields, weatherReading } from './reading.js';
 import { celsius, fToC } from './units.js';
 

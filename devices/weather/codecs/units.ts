@@ -2,7 +2,7 @@
  * Unit conversions to the SI units of DESIGN.md's `weather.reading`, with the rounding every weather codec uses,
  * so that the same reading gives the same number whichever station reported it.
  */
-import { round } from '../../parking/codecs/codec-kit.js';
+import { round } from '../../codec-kit.js';
 
 /** °F → °C, 2 decimals. */
 export const fToC = (f: number): number => round(((f - 32) * 5) / 9, 2);

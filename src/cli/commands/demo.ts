@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { runUntilSignalled } from './run.js';
 
 export const demoCommand: Command = {
   path: ['demo'],
@@ -6,6 +7,6 @@ export const demoCommand: Command = {
   usage: '   (PORTIER_DEMO_DIR sets where its state lives; default .portier/demo)',
   async run(_args, io) {
     const { runDemo } = await import('../../demo/run-demo.js');
-    return runDemo(io);
+    return runDemo(io, runUntilSignalled);
   },
 };

@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { builtinDrivers } from '../../../devices/index.js';
 import { loadConfigFile } from '../../config/load.js';
 import { ErrorCode, PortierError } from '../../core/errors.js';
 import { DB_FILE } from '../../store/database.js';
-import { type LaneStatus, readOutboxStatus } from '../../sync/status.js';
+import { type LaneStatus, readOutboxStatusAt } from '../../store/outbox-status.js';
 import { type Command, output, str } from '../command.js';
 
 /** Where the database is: --state-dir, then PORTIER_STATE_DIR, then the config's gateway.state_dir. */
@@ -41,30 +40,23 @@ const status: Command = {
     const dir = stateDirOf(args, io.env);
     const path = join(dir, DB_FILE);
     if (!existsSync(path)) throw new PortierError(ErrorCode.ConfigNotFound, `no database at ${path}`);
-    // Read-only: a status command must never migrate, quarantine or write the daemon's database.
-    const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
-    try {
-      db.pragma('busy_timeout = 5000');
-      const s = readOutboxStatus(db, Date.now());
-      output(io, args, s, () => {
-        const row = (name: string, l: LaneStatus) =>
-          `  ${name.padEnd(10)} ${String(l.count).padStart(10)}  ${fmtAge(l.oldest_age_s).padStart(9)}  ${fmtBytes(l.bytes).padStart(10)}`;
-        const shed = Object.entries(s.shed).flatMap(([lane, by]) =>
-          Object.entries(by).map(([policy, n]) => `${lane} ${policy} ${n}`),
-        );
-        return [
-          `outbox of ${path}`,
-          `  ${'lane'.padEnd(10)} ${'events'.padStart(10)}  ${'oldest'.padStart(9)}  ${'bytes'.padStart(10)}`,
-          ...Object.entries(s.lanes).map(([name, l]) => row(name, l)),
-          row('total', s.total),
-          `  database pages in use: ${fmtBytes(s.used_bytes)}`,
-          `  shed under the disk budget: ${shed.length ? shed.join(', ') : 'none'}`,
-        ].join('\n');
-      });
-      return 0;
-    } finally {
-      db.close();
-    }
+    const s = readOutboxStatusAt(path, Date.now());
+    output(io, args, s, () => {
+      const row = (name: string, l: LaneStatus) =>
+        `  ${name.padEnd(10)} ${String(l.count).padStart(10)}  ${fmtAge(l.oldest_age_s).padStart(9)}  ${fmtBytes(l.bytes).padStart(10)}`;
+      const shed = Object.entries(s.shed).flatMap(([lane, by]) =>
+        Object.entries(by).map(([policy, n]) => `${lane} ${policy} ${n}`),
+      );
+      return [
+        `outbox of ${path}`,
+        `  ${'lane'.padEnd(10)} ${'events'.padStart(10)}  ${'oldest'.padStart(9)}  ${'bytes'.padStart(10)}`,
+        ...Object.entries(s.lanes).map(([name, l]) => row(name, l)),
+        row('total', s.total),
+        `  database pages in use: ${fmtBytes(s.used_bytes)}`,
+        `  shed under the disk budget: ${shed.length ? shed.join(', ') : 'none'}`,
+      ].join('\n');
+    });
+    return 0;
   },
 };
 

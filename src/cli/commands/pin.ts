@@ -1,8 +1,8 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { matchPin, pinCode, pinSlot, SLOT_S } from '../../access/pin.js';
-import { parsePinSecret } from '../../access/pin-store.js';
 import { pinId } from '../../access/service.js';
 import { ErrorCode, PortierError } from '../../core/errors.js';
+import { parsePinSecret } from '../../store/pin-store.js';
 import { type CliIo, type Command, output, type ParsedArgs, str, UsageError } from '../command.js';
 import { guarded, stateDirOption, withAccess } from './keys.js';
 import { parseTimeArg } from './token.js';

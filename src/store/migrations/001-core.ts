@@ -1,4 +1,4 @@
-import type { Migration } from './index.js';
+import type { Migration } from './migration.js';
 
 /**
  * The event log (seq is the rowid: one B-tree, append-only), the outbox (a thin index of what the cloud has not

@@ -1,4 +1,4 @@
-import type { Migration } from './index.js';
+import type { Migration } from './migration.js';
 
 /**
  * Offline access (docs/passes.md, docs/pins.md): the issuer keyring, the revocation list, use counts and replay

@@ -1,11 +1,6 @@
-import type { Database } from 'better-sqlite3';
+import type { Migration } from './migration.js';
 
-/** One schema step. Steps are applied in order, each in its own transaction, and recorded in `user_version`. */
-export interface Migration {
-  version: number;
-  name: string;
-  up(db: Database): void;
-}
+export type { Migration } from './migration.js';
 
 import { coreMigration } from './001-core.js';
 import { accessMigration } from './002-access.js';

@@ -1,13 +1,13 @@
-import type { Database } from 'better-sqlite3';
 import { importJWK } from 'jose';
 import type { Logger } from 'pino';
 import { formatIssues } from '../../config/format-issues.js';
 import type { Clock } from '../../core/clock.js';
 import { isPortierError, reasonOf } from '../../core/errors.js';
+import { CommandJournal } from '../../store/command-journal.js';
 import type { EventLog } from '../../store/event-log.js';
+import type { Store } from '../../store/store.js';
 import type { CloudTopics } from '../topics.js';
 import type { CommandHandlers, CommandResult } from './handlers.js';
-import { CommandJournal } from './journal.js';
 import {
   COMMAND_SCHEMAS,
   type CommandArgs,
@@ -20,7 +20,7 @@ import {
 import { CommandRefused, verifySignedCommand } from './verify.js';
 
 export interface DownlinkOptions {
-  db: Database;
+  db: Store['db'];
   events: EventLog;
   clock: Clock;
   gatewayId: string;

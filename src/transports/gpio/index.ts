@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { GpioBackend } from '../types.js';
+import type { GpioBackend } from '../../core/links.js';
 import { createOnoffBackend, type GpioClass } from './onoff-backend.js';
 import { createSimBackend } from './sim-backend.js';
 import { listGpioChips, SYSFS_GPIO_ROOT } from './sysfs.js';

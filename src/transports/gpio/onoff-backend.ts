@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type { Gpio as OnoffGpio } from 'onoff';
 import type { Logger } from 'pino';
 import { ErrorCode, PortierError, reasonOf } from '../../core/errors.js';
-import type { Bit, GpioBackend, GpioInput, GpioOutput } from '../types.js';
+import type { Bit, GpioBackend, GpioInput, GpioOutput } from '../../core/links.js';
 import { findHeaderChip, SYSFS_GPIO_ROOT, sysfsNumber } from './sysfs.js';
 
 /** The constructor of onoff's Gpio class (injectable so the line mapping can be tested without a Pi). */

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ErrorCode, PortierError } from '../../core/errors.js';
-import type { Bit, Edge, GpioBackend, GpioInput, GpioOutput } from '../types.js';
+import type { Bit, Edge, GpioBackend, GpioInput, GpioOutput } from '../../core/links.js';
 import {
   createLine,
   edgesBetween,

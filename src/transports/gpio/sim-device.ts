@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
+import type { Bit } from '../../core/links.js';
 import { silentLogger } from '../../core/logger.js';
-import type { Bit } from '../types.js';
 import { edgesBetween, LineFileWatcher, type LineValue, nextValue, readLine, writeLine } from './sim-files.js';
 
 /**

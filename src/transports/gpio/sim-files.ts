@@ -1,7 +1,7 @@
 import { type FSWatcher, mkdirSync, readFileSync, renameSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Bit } from '../types.js';
+import type { Bit } from '../../core/links.js';
 
 /**
  * The simulated GPIO wire: a directory with one file per line, `gpio<N>`, holding "0" or "1". The writer appends a

@@ -98,7 +98,7 @@ describe('Wiegand card frames', () => {
     expect(cardValue(read, 'hex')).toBe('0CA01F6');
     expect(cardValue(read, 'facility_card')).toBe('101:251');
     expect(cardValue(read, 'number')).toBe(String(101 * 65536 + 251));
-    // src/access/card-store.ts accepts 1-64 of [0-9A-Za-z:_-]
+    // src/store/card-store.ts accepts 1-64 of [0-9A-Za-z:_-]
     for (const form of ['hex', 'facility_card', 'number'] as const) {
       expect(cardValue(read, form)).toMatch(/^[0-9A-Za-z:_-]{1,64}$/);
     }

@@ -135,7 +135,7 @@ describe('Wiegand reader and keypad to relay', () => {
   it('locks the keypad out after repeated wrong codes, even for the right code', async () => {
     const wrong = async () => (await next(() => reader.keys('00000000#'))).data;
     for (let i = 0; i < 4; i++) expect(await wrong()).toMatchObject({ granted: false, reason: 'wrong_code' });
-    // The fifth wrong code starts the lock-out (src/access/pin-store.ts: 5 free tries, then 30 s doubling).
+    // The fifth wrong code starts the lock-out (src/store/pin-store.ts: 5 free tries, then 30 s doubling).
     expect(await wrong()).toMatchObject({ reason: 'wrong_code', failures: 5 });
     const code = pinCode(secret, 'service-room', pinSlot(Math.floor(Date.now() / 1000), 24, false), 8);
     expect((await next(() => reader.keys(`${code}#`))).data).toMatchObject({ granted: false, reason: 'locked_out' });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issuePass } from '../../../src/access/issue.js';
 import { pinCode, pinSlot } from '../../../src/access/pin.js';
-import { PinStore } from '../../../src/access/pin-store.js';
 import { passCheckResponse } from '../../../src/admin/api-schemas.js';
+import { PinStore } from '../../../src/store/pin-store.js';
 import { eventually } from '../../helpers/daemon.js';
 import { type AdminHarness, startAdminHarness } from './harness.js';
 import { makeIssuer } from './issuer.js';

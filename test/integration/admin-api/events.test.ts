@@ -10,7 +10,7 @@ import {
 import { startAdmin } from '../../../src/admin/server.js';
 import { EVENT_TYPES } from '../../../src/core/events.js';
 import { silentLogger } from '../../../src/core/logger.js';
-import { Outbox } from '../../../src/sync/outbox.js';
+import { Outbox } from '../../../src/store/outbox.js';
 import { eventually } from '../../helpers/daemon.js';
 import { type AdminHarness, openStream, startAdminHarness, until } from './harness.js';
 

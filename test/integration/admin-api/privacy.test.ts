@@ -7,7 +7,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issuePass } from '../../../src/access/issue.js';
 import { pinCode, pinSlot } from '../../../src/access/pin.js';
-import { parsePinSecret } from '../../../src/access/pin-store.js';
+import { parsePinSecret } from '../../../src/store/pin-store.js';
 import { PortierProcess, ROOT } from '../../helpers/daemon.js';
 import { freePort } from '../../helpers/mosquitto.js';
 import { type Rig, startRig } from '../../helpers/rig.js';

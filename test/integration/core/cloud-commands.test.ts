@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayCommandHandlers } from '../../../src/sync/gateway-commands.js';
+import { GatewayCommandHandlers } from '../../../src/app/gateway-commands.js';
 import { startTestGateway } from '../../helpers/gateway.js';
 import { tempDir } from '../../helpers/tmp.js';
 

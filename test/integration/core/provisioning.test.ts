@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ProvisioningError } from '../../../src/core/provisioning.js';
+import { ProvisioningError } from '../../../src/core/errors.js';
 import { startTestGateway } from '../../helpers/gateway.js';
 import { tempDir } from '../../helpers/tmp.js';
 

@@ -12,8 +12,8 @@ import { nps405Status } from '../../../firmware-stubs/nwave-payloads.js';
 import { createPtyPair, type PtyPair } from '../../../firmware-stubs/pty-pair.js';
 import { TtsSensorStub } from '../../../firmware-stubs/tts-sensor.js';
 import { datexParkingStatus } from '../../../src/admin/datex.js';
+import type { Gateway } from '../../../src/app/gateway.js';
 import type { PortierEvent } from '../../../src/core/events.js';
-import type { Gateway } from '../../../src/core/gateway.js';
 import { eventually } from '../../helpers/daemon.js';
 import { startTestGateway } from '../../helpers/gateway.js';
 import { type Broker, startMosquitto } from '../../helpers/mosquitto.js';
@@ -170,7 +170,7 @@ describe('parking sensors on their wires', () => {
   });
 
   it("drops a stranger's ChirpStack uplink before parsing it, counting it only as unrouted", async () => {
-    const router = loraRouter(gateway.mqtt(), 'chirpstack');
+    const router = loraRouter(gateway.shared, gateway.mqtt(), 'chirpstack');
     const before = router.unrouted;
     const stranger = new ChirpstackSensorStub({ brokerUrl: broker.url, devEui: '0000000000000bad' });
     await stranger.start();

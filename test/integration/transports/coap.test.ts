@@ -2,9 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, isPortierError } from '../../../src/core/errors.js';
+import type { CoapLink, CoapResponse } from '../../../src/core/links.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { createCoapLink } from '../../../src/transports/coap.js';
-import type { CoapLink, CoapResponse } from '../../../src/transports/types.js';
 import { stopProcess } from '../../helpers/mosquitto.js';
 import { waitFor } from './helpers/wait.js';
 

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Bit, GpioBackend } from '../../../src/core/links.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { createGpioBackend } from '../../../src/transports/gpio/index.js';
-import type { Bit, GpioBackend } from '../../../src/transports/types.js';
 import { stopProcess } from '../../helpers/mosquitto.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { waitFor } from './helpers/wait.js';

@@ -1,9 +1,9 @@
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, isPortierError } from '../../../src/core/errors.js';
+import type { MqttLink, StateChange } from '../../../src/core/links.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { createMqttLink, type MqttLinkOptions } from '../../../src/transports/mqtt.js';
-import type { MqttLink, StateChange } from '../../../src/transports/types.js';
 import { freePort, startMosquitto } from '../../helpers/mosquitto.js';
 import { waitFor } from './helpers/wait.js';
 

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SerialDevice } from '../../../firmware-stubs/serial-device.js';
 import { ErrorCode, isPortierError } from '../../../src/core/errors.js';
+import type { StateChange } from '../../../src/core/links.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { createSerialLink } from '../../../src/transports/serial.js';
-import type { StateChange } from '../../../src/transports/types.js';
 import { createPtyPair, type PtyPair } from '../../helpers/pty.js';
 import { waitFor } from './helpers/wait.js';
 

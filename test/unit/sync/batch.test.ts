@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { PortierEvent } from '../../../src/core/events.js';
 import { silentLogger } from '../../../src/core/logger.js';
+import { Outbox } from '../../../src/store/outbox.js';
 import { openStore, type Store } from '../../../src/store/store.js';
 import { batchHead, takeBatch } from '../../../src/sync/batch.js';
-import { Outbox } from '../../../src/sync/outbox.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const GW = 'gw-batch';

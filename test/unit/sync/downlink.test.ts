@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ClockOptions } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
+import { CommandJournal } from '../../../src/store/command-journal.js';
 import { openStore, type Store } from '../../../src/store/store.js';
 import { type CommandAck, Downlink } from '../../../src/sync/commands/downlink.js';
-import { CommandJournal } from '../../../src/sync/commands/journal.js';
 import { cloudTopics } from '../../../src/sync/topics.js';
 import { tempDir } from '../../helpers/tmp.js';
 import {

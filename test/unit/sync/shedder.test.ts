@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { EventInput } from '../../../src/core/events.js';
 import { silentLogger } from '../../../src/core/logger.js';
+import { ensureIncrementalVacuum, usedBytes } from '../../../src/store/disk.js';
 import { LANE_CODES } from '../../../src/store/event-log.js';
+import { Outbox } from '../../../src/store/outbox.js';
 import { openStore, type Store } from '../../../src/store/store.js';
-import { ensureIncrementalVacuum, usedBytes } from '../../../src/sync/disk.js';
-import { Outbox } from '../../../src/sync/outbox.js';
 import { DiskBudget } from '../../../src/sync/shedder.js';
 import { tempDir } from '../../helpers/tmp.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { StateChange } from '../../../src/core/links.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { Backoff, SERIAL_BACKOFF } from '../../../src/transports/backoff.js';
 import { ReconnectingLink } from '../../../src/transports/link.js';
-import type { StateChange } from '../../../src/transports/types.js';
 import { waitFor } from '../../integration/transports/helpers/wait.js';
 
 /** A link over a resource the test controls: each open() waits for the test to let it succeed or fail. */

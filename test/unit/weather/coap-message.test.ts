@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseDeviceId, readCoiotStatus } from '../../../devices/weather/coiot/coiot-status.js';
 import {
   CoapOption,
   CoapType,
@@ -9,8 +10,7 @@ import {
   pathOptions,
   uintOption,
   uriPath,
-} from '../../../devices/weather/coiot/coap-message.js';
-import { parseDeviceId, readCoiotStatus } from '../../../devices/weather/coiot/coiot-listener.js';
+} from '../../../src/transports/coap-message.js';
 
 const reason = (fn: () => unknown): string | undefined => {
   try {

@@ -8,8 +8,8 @@
  *   read <line>             report "value <line> <bit>"
  */
 import { createInterface } from 'node:readline';
+import type { Bit } from '../../../../src/core/links.js';
 import { SimGpioDevice } from '../../../../src/transports/gpio/sim-device.js';
-import type { Bit } from '../../../../src/transports/types.js';
 
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: gpio-device-child.ts DIR');

@@ -36,7 +36,7 @@ export class OutboxQuery {
   private readonly tsOf: Statement;
 
   constructor(
-    db: Database,
+    db: Pick<Database, 'prepare'>,
     private readonly source?: BacklogSource,
   ) {
     this.counts = db.prepare('SELECT lane, COUNT(*) AS n, MIN(seq) AS first FROM outbox GROUP BY lane');
@@ -48,36 +48,32 @@ export class OutboxQuery {
   }
 
   read(nowMs: number, opts: { bytes?: boolean } = {}): OutboxBacklog {
-    if (this.source) return fromSummary(this.source.summary(nowMs));
+    if (this.source) return tally(this.source.summary(nowMs));
     const rows = (opts.bytes ? this.withBytes : this.counts).all() as Array<{
       lane: number;
       n: number;
       first: number;
       bytes?: number;
     }>;
-    const lanes = {} as Record<Lane, LaneBacklog>;
-    for (const name of LANE_NAMES) lanes[name] = { count: 0, oldest_age_s: null, bytes: 0 };
-    const total: LaneBacklog = { count: 0, oldest_age_s: null, bytes: 0 };
+    const byLane: Partial<Record<Lane, LaneBacklog>> = {};
     for (const r of rows) {
       const name = LANE_NAMES[r.lane];
       if (!name) continue;
       const ts = this.tsOf.get(r.first) as string | undefined;
-      const age = ts === undefined ? null : Math.max(0, Math.round((nowMs - Date.parse(ts)) / 100) / 10);
-      lanes[name] = { count: r.n, oldest_age_s: age, bytes: r.bytes ?? 0 };
-      total.count += r.n;
-      total.bytes += r.bytes ?? 0;
-      if (age !== null && (total.oldest_age_s === null || age > total.oldest_age_s)) total.oldest_age_s = age;
+      const age = ts === undefined ? null : (nowMs - Date.parse(ts)) / 1000;
+      byLane[name] = { count: r.n, oldest_age_s: age, bytes: r.bytes ?? 0 };
     }
-    return { lanes, total };
+    return tally(byLane);
   }
 }
 
-function fromSummary(summary: ReturnType<BacklogSource['summary']>): OutboxBacklog {
+/** Every lane (absent ones empty) and the total, ages to 0.1 s and never negative (a clock set back). */
+function tally(byLane: Partial<Record<Lane, LaneBacklog>>): OutboxBacklog {
   const lanes = {} as Record<Lane, LaneBacklog>;
   const total: LaneBacklog = { count: 0, oldest_age_s: null, bytes: 0 };
   for (const name of LANE_NAMES) {
-    const l = summary[name] ?? { count: 0, bytes: 0, oldest_age_s: null };
-    const age = l.oldest_age_s === null ? null : Math.round(l.oldest_age_s * 10) / 10;
+    const l = byLane[name] ?? { count: 0, bytes: 0, oldest_age_s: null };
+    const age = l.oldest_age_s === null ? null : Math.max(0, Math.round(l.oldest_age_s * 10) / 10);
     lanes[name] = { count: l.count, oldest_age_s: age, bytes: l.bytes };
     total.count += l.count;
     total.bytes += l.bytes;

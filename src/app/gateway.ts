@@ -1,19 +1,23 @@
 import type { Logger } from 'pino';
-import { AccessController } from '../access/controller.js';
+import { AccessController, type LockAccessSettings, type LockPort } from '../access/controller.js';
 import type { DeviceEntry, GatewayConfig } from '../config/schema.js';
+import { EventBus } from '../core/bus.js';
+import type { GatewaySignals } from '../core/driver.js';
+import type { DriverRegistry } from '../core/driver-registry.js';
+import { ErrorCode, PortierError } from '../core/errors.js';
+import type { CoapLink, GpioBackend, HttpTransport, MqttLink, SerialLink, SerialOptions } from '../core/links.js';
+import { Metrics } from '../core/metrics.js';
+import { SharedObjects } from '../core/shared.js';
 import type { Store } from '../store/store.js';
 import { openStore } from '../store/store.js';
 import { BridgeApi } from '../sync/bridge-api.js';
-import { GatewayCommandHandlers } from '../sync/gateway-commands.js';
 import { LOCAL_LINK_MAX_INFLIGHT, LocalPublisher } from '../sync/local.js';
 import { CloudSync } from '../sync/service.js';
-import type { CoapLink, GpioBackend, MqttLink, SerialLink, SerialOptions } from '../transports/types.js';
-import { EventBus } from './bus.js';
+import { createHttpListener } from '../transports/http.js';
+import { serveHttp } from '../transports/http-server.js';
+import { UdpListeners } from '../transports/udp.js';
 import { DeviceHost } from './device-host.js';
-import type { GatewaySignals } from './driver.js';
-import type { DriverRegistry } from './driver-registry.js';
-import { ErrorCode, PortierError } from './errors.js';
-import { Metrics } from './metrics.js';
+import { GatewayCommandHandlers } from './gateway-commands.js';
 import { Provisioning } from './provisioning.js';
 
 /** Constructors of the real links; tests and the demo may pass their own. */
@@ -55,10 +59,13 @@ export class Gateway {
   readonly metrics = new Metrics({ defaults: true });
   store!: Store;
   readonly hosts = new Map<string, DeviceHost>();
-  readonly provisioning = new Provisioning(this);
+  readonly provisioning: Provisioning;
   private mqttLink: MqttLink | undefined;
   private gpioBackend: GpioBackend | undefined;
   private coapLink: CoapLink | undefined;
+  private udpListeners: UdpListeners | undefined;
+  /** What this gateway's devices share by key (a LoRaWAN router per network server). */
+  readonly shared = new SharedObjects();
   private publisher: LocalPublisher | undefined;
   private bridge: BridgeApi | undefined;
   /** The cloud uplink and downlink, when `cloud` is configured. */
@@ -75,6 +82,13 @@ export class Gateway {
     this.log = opts.log.child({ component: 'gateway' });
     this.rootLog = opts.log;
     this.bus = new EventBus(this.log);
+    this.provisioning = new Provisioning({
+      gatewayId: opts.config.gateway.id,
+      drivers: opts.drivers,
+      store: () => this.store,
+      startDevice: (id, driverId, stored) => this.startDevice(id, driverId, stored),
+      stopDevice: (id) => this.stopDevice(id),
+    });
   }
 
   get drivers(): DriverRegistry {
@@ -114,7 +128,14 @@ export class Gateway {
         data: { alarm: 'database_quarantined', quarantined_to: this.store.quarantinedTo },
       });
     }
-    this.access = new AccessController(this);
+    this.access = new AccessController({
+      store: this.store,
+      bus: this.bus,
+      locks: this.lockPort(),
+      timezone: config.gateway.timezone,
+      metrics: this.metrics,
+      log: this.rootLog,
+    });
     this.access.start();
     if (config.cloud) {
       this.cloud = new CloudSync({
@@ -132,7 +153,17 @@ export class Gateway {
     if (config.local_mqtt) {
       this.publisher = new LocalPublisher(() => this.mqtt(), config.local_mqtt.base_topic, this.log);
       this.publisher.attach(this.bus);
-      this.bridge = new BridgeApi(this, config.local_mqtt.base_topic);
+      this.bridge = new BridgeApi(
+        {
+          gatewayId: this.id,
+          store: this.store,
+          devices: this.hosts,
+          link: () => this.mqtt(),
+          healthy: () => this.healthy(),
+          log: this.rootLog,
+        },
+        config.local_mqtt.base_topic,
+      );
       this.bridge.start();
     }
     for (const rec of this.store.devices.list()) {
@@ -168,6 +199,9 @@ export class Gateway {
         mqtt: () => this.mqtt(),
         gpio: () => this.gpio(),
         coap: () => this.coap(),
+        http: () => this.http(),
+        udp: () => this.udp(),
+        shared: this.shared,
       },
     });
     this.hosts.set(id, host);
@@ -182,10 +216,26 @@ export class Gateway {
     await host.stop();
   }
 
+  /** The running locks, as the access controller reaches them. */
+  private lockPort(): LockPort {
+    return {
+      isUp: (lock) => {
+        const host = this.hosts.get(lock);
+        return host !== undefined && host.isUp !== false && host.def.commands?.unlock !== undefined;
+      },
+      unlock: async (lock) => {
+        const host = this.hosts.get(lock);
+        if (!host) throw new Error('the lock is not running');
+        await host.command('unlock', {});
+      },
+      settings: (lock) => (this.store.devices.get(lock)?.config ?? {}) as LockAccessSettings,
+    };
+  }
+
   /** True while the store answers; the systemd watchdog pings only then. */
   healthy(): { healthy: boolean; reason?: string } {
     try {
-      this.store.db.prepare('SELECT 1').get();
+      this.store.ping();
       return { healthy: true };
     } catch (err) {
       return { healthy: false, reason: `store: ${(err as Error).message}` };
@@ -207,6 +257,7 @@ export class Gateway {
     await this.mqttLink?.stop();
     this.gpioBackend?.close();
     this.coapLink?.close();
+    this.udpListeners?.close();
     this.store?.close();
     this.log.info('gateway stopped');
   }
@@ -239,6 +290,18 @@ export class Gateway {
       this.gpioBackend = this.opts.transports.gpio(opts, this.opts.log.child({ component: 'gpio' }));
     }
     return this.gpioBackend;
+  }
+
+  /** HTTP for devices: the transports' listener and server (each device owns what it opens). */
+  http(): HttpTransport {
+    const log = this.opts.log.child({ component: 'http' });
+    return { listen: (opts) => createHttpListener(opts, log), serve: serveHttp };
+  }
+
+  /** The gateway's UDP sockets, shared per port by its devices, created on first use. */
+  udp(): UdpListeners {
+    this.udpListeners ??= new UdpListeners(this.opts.log.child({ component: 'udp' }));
+    return this.udpListeners;
   }
 
   coap(): CoapLink {

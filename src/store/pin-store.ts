@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
+import type { PinSlot } from '../access/pin.js';
 import { ErrorCode, PortierError } from '../core/errors.js';
-import type { PinSlot } from './pin.js';
 
 /** Keypad lock-out: after `freeTries` wrong codes in a row, wait `baseMs`, doubling per further wrong code. */
 export interface LockoutPolicy {

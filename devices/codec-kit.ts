@@ -2,11 +2,11 @@
  * The small shared kit every pure codec is built from: the codec contract, the decode error with its stable
  * reason codes, and bounded input readers. No I/O and no timers here or in any codec.
  *
- * It lives beside the parking codecs, and the weather codecs import it from here, because `devices/codecs.ts`
- * (the catalogue) imports every codec and must not be imported back by them (an ESM cycle would leave the
+ * It lives at the top of devices/, shared by the parking and weather codecs, and apart from `devices/codecs.ts`
+ * (the catalogue), which imports every codec and must not be imported back by them (an ESM cycle would leave the
  * catalogue half-built when a driver loads one codec first).
  */
-import { ErrorCode, PortierError } from '../../../src/core/errors.js';
+import { ErrorCode, PortierError } from '../src/core/errors.js';
 
 /** Event types a codec can produce (a subset of DESIGN.md's event types). */
 export type DecodedType = 'parking.occupancy' | 'weather.reading';

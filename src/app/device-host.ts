@@ -1,13 +1,22 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import type { EventBus } from '../core/bus.js';
+import type { DeviceDriver, DriverContext, DriverDefinition, GatewaySignals } from '../core/driver.js';
+import { ErrorCode, PortierError, reasonOf } from '../core/errors.js';
+import type { EventType } from '../core/events.js';
+import type {
+  CoapLink,
+  GpioBackend,
+  HttpTransport,
+  MqttLink,
+  SerialLink,
+  SerialOptions,
+  UdpTransport,
+} from '../core/links.js';
+import type { Metrics } from '../core/metrics.js';
+import type { SharedObjects } from '../core/shared.js';
 import { deviceMemoryKey } from '../store/meta.js';
 import type { Store } from '../store/store.js';
-import type { CoapLink, GpioBackend, MqttLink, SerialLink, SerialOptions } from '../transports/types.js';
-import type { EventBus } from './bus.js';
-import type { DeviceDriver, DriverContext, DriverDefinition, GatewaySignals } from './driver.js';
-import { ErrorCode, PortierError, reasonOf } from './errors.js';
-import type { EventType } from './events.js';
-import type { Metrics } from './metrics.js';
 
 /** How the host reaches the wires; the gateway supplies these (shared links are created once). */
 export interface HostTransports {
@@ -15,6 +24,10 @@ export interface HostTransports {
   mqtt(): MqttLink;
   gpio(): GpioBackend;
   coap(): CoapLink;
+  http(): HttpTransport;
+  udp(): UdpTransport;
+  /** What the gateway's devices share (one per gateway). */
+  shared: SharedObjects;
 }
 
 export interface HostDeps {
@@ -114,6 +127,9 @@ export class DeviceHost {
       mqtt: () => transports.mqtt(),
       gpio: () => transports.gpio(),
       coap: () => transports.coap(),
+      http: () => transports.http(),
+      udp: () => transports.udp(),
+      shared: transports.shared,
       memory: {
         load: () => {
           const text = store.meta.get(deviceMemoryKey(id));

@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
+import { durableTransaction } from './durable.js';
 
 export type JournalStatus = 'pending' | 'ok' | 'error';
 
@@ -58,11 +59,6 @@ export class CommandJournal {
   }
 
   private durably(write: () => void): void {
-    this.db.pragma('synchronous = FULL');
-    try {
-      write();
-    } finally {
-      this.db.pragma('synchronous = NORMAL');
-    }
+    durableTransaction(this.db, write);
   }
 }

@@ -1,10 +1,12 @@
 import { stringify } from 'yaml';
+import type { AccessController } from '../access/controller.js';
 import { ConfigError, parseConfigText } from '../config/load.js';
+import type { DriverRegistry } from '../core/driver-registry.js';
 import { ErrorCode, PortierError } from '../core/errors.js';
-import type { Gateway } from '../core/gateway.js';
-import type { DeviceRequest } from '../core/provisioning.js';
-import type { CommandHandlers, CommandResult } from './commands/handlers.js';
-import type { DeviceSpec, PublicJwks, RevocationEntry, RevocationList } from './commands/schema.js';
+import type { DeviceProvisioning, DeviceRequest, RunningDevices } from '../core/ports.js';
+import type { Store } from '../store/store.js';
+import type { CommandHandlers, CommandResult } from '../sync/commands/handlers.js';
+import type { DeviceSpec, PublicJwks, RevocationEntry, RevocationList } from '../sync/commands/schema.js';
 
 /** ms a device set applied by `set-config` has to come up before it is rolled back */
 const HEALTH_WAIT_MS = 5000;
@@ -17,13 +19,22 @@ function toRequest(d: DeviceSpec): DeviceRequest {
   return req;
 }
 
+/** What the handlers act on (the gateway, through its ports). */
+export interface CommandTarget {
+  readonly store: Store;
+  readonly drivers: DriverRegistry;
+  readonly hosts: RunningDevices;
+  readonly provisioning: DeviceProvisioning;
+  readonly access: AccessController;
+}
+
 /**
  * What signed cloud commands do on this gateway. Every effect goes through the same paths as the CLI and the admin
  * API (provisioning, the access service), so the cloud gets no back door: `open-with-pass` is decided like a scan
  * at the door, and a broker alone can never open one.
  */
 export class GatewayCommandHandlers implements CommandHandlers {
-  constructor(private readonly gateway: Gateway) {}
+  constructor(private readonly gateway: CommandTarget) {}
 
   checkDevices(devices: DeviceSpec[]): string[] {
     const problems: string[] = [];
@@ -49,23 +60,22 @@ export class GatewayCommandHandlers implements CommandHandlers {
 
   importKeys(jwks: PublicJwks, opts: { replace: boolean }): CommandResult {
     const keys = this.gateway.access.service.keys;
-    const db = this.gateway.store.db;
     // One transaction: a rotation never leaves the door with no keys, or half of each set.
-    return db.transaction(() => {
+    return this.gateway.store.transaction(() => {
       const before = keys.list().map((k) => k.kid);
       const { imported, skipped } = keys.importJwks(jwks);
       const removed = opts.replace ? before.filter((kid) => !imported.includes(kid)) : [];
       for (const kid of removed) keys.remove(kid);
       return { imported, removed, skipped: skipped.length };
-    })();
+    });
   }
 
   revoke(entries: RevocationEntry[]): CommandResult {
     const revocations = this.gateway.access.service.revocations;
     let added = 0;
-    this.gateway.store.db.transaction(() => {
+    this.gateway.store.transaction(() => {
       for (const e of entries) added += revocations.revoke(e.kind, e.value, e.reason ?? 'cloud');
-    })();
+    });
     return { added, version: revocations.version() };
   }
 

@@ -5,7 +5,7 @@
  * gateway as a client go through node-coap-client. Pure, bounded: a malformed datagram is a `garbage` or
  * `truncated` PortierError, never an exception from a Buffer read.
  */
-import { decodeError } from '../../parking/codecs/codec-kit.js';
+import { ErrorCode, PortierError } from '../core/errors.js';
 
 export const CoapType = { CON: 0, NON: 1, ACK: 2, RST: 3 } as const;
 export type CoapTypeValue = (typeof CoapType)[keyof typeof CoapType];
@@ -48,6 +48,11 @@ export interface CoapMessage {
 export const MAX_COAP_DATAGRAM = 4096;
 
 const NAME = 'coap';
+
+/** The same error a codec's `decodeError` makes (devices/codec-kit.ts), without the transports importing a driver. */
+function decodeError(codec: string, reason: 'oversized' | 'truncated' | 'garbage', message: string): PortierError {
+  return new PortierError(ErrorCode.DeviceDecodeFailed, `${codec}: ${message}`, { codec, reason });
+}
 
 /** "2.05" for 69 */
 export function codeString(code: number): string {

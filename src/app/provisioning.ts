@@ -1,25 +1,17 @@
 import { formatIssues } from '../config/format-issues.js';
 import { deviceIdSchema } from '../config/schema.js';
-import { ErrorCode, PortierError } from './errors.js';
-import type { Gateway } from './gateway.js';
+import type { DriverRegistry } from '../core/driver-registry.js';
+import { ErrorCode, PortierError, ProvisioningError } from '../core/errors.js';
+import type { Actor, DeviceProvisioning, DeviceRequest } from '../core/ports.js';
+import type { Store } from '../store/store.js';
 
-/** A device as an operator gives it: id, driver, optional name, and the driver's own settings. */
-export interface DeviceRequest {
-  id: string;
-  driver: string;
-  name?: string;
-  enabled?: boolean;
-  settings: Record<string, unknown>;
-}
-
-/** Who asked: recorded in the audit event (`cli`, `api:<token id>`, `cloud:<command id>`). */
-export type Actor = string;
-
-/** A request that failed validation, with one problem per field (`relay_pin: expected integer 0-27`). */
-export class ProvisioningError extends PortierError {
-  constructor(readonly problems: string[]) {
-    super(ErrorCode.DeviceConfigInvalid, problems.join('; '), { problems });
-  }
+/** What provisioning needs of the gateway: its drivers and store, and starting and stopping one device. */
+export interface ProvisioningDeps {
+  readonly gatewayId: string;
+  readonly drivers: DriverRegistry;
+  store(): Store;
+  startDevice(id: string, driverId: string, stored: Record<string, unknown>): Promise<unknown>;
+  stopDevice(id: string): Promise<void>;
 }
 
 /**
@@ -27,8 +19,8 @@ export class ProvisioningError extends PortierError {
  * validated by the driver's own schema before anything changes; every change is a durable, audited
  * `provisioning.change` event. Devices declared in the config file belong to the file and cannot be removed here.
  */
-export class Provisioning {
-  constructor(private readonly gateway: Gateway) {}
+export class Provisioning implements DeviceProvisioning {
+  constructor(private readonly gateway: ProvisioningDeps) {}
 
   /** Problems with a request, by field; empty when it is good. */
   validate(req: DeviceRequest): string[] {
@@ -50,7 +42,7 @@ export class Provisioning {
   async upsert(req: DeviceRequest, actor: Actor): Promise<{ action: 'added' | 'changed' }> {
     const problems = this.validate(req);
     if (problems.length) throw new ProvisioningError(problems);
-    const { store } = this.gateway;
+    const store = this.gateway.store();
     const existing = store.devices.get(req.id);
     if (existing?.source === 'config') {
       throw new ProvisioningError([`id: device "${req.id}" is declared in the config file; change it there`]);
@@ -66,7 +58,7 @@ export class Provisioning {
   }
 
   async remove(id: string, actor: Actor): Promise<void> {
-    const { store } = this.gateway;
+    const store = this.gateway.store();
     const existing = store.devices.get(id);
     if (!existing) throw new PortierError(ErrorCode.DeviceNotFound, `no device "${id}"`);
     if (existing.source === 'config') {
@@ -78,8 +70,8 @@ export class Provisioning {
   }
 
   private audit(action: string, device: string, driver: string, actor: Actor): void {
-    this.gateway.store.events.recordNow({
-      dev: this.gateway.id,
+    this.gateway.store().events.recordNow({
+      dev: this.gateway.gatewayId,
       type: 'provisioning.change',
       data: { action, device, driver, actor },
     });

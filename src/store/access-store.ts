@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
+import { type IssuerKey, importIssuerKey, Keyring, parseJwks } from '../access/keyring.js';
 import { ErrorCode, PortierError } from '../core/errors.js';
-import type { MetaStore } from '../store/meta.js';
-import { type IssuerKey, importIssuerKey, Keyring, parseJwks } from './keyring.js';
+import type { MetaStore } from './meta.js';
 
 /** Meta keys: bumped on every change, so a running gateway notices a change made by the CLI in another process. */
 export const META_KEYRING_VERSION = 'access.keyring_version';

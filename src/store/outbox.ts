@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { Lane } from '../core/events.js';
-import { LANES_BY_CODE, type OutboxAppend } from '../store/event-log.js';
+import { LANES_BY_CODE, type OutboxAppend } from './event-log.js';
 
 /** One outbox row with the stored event JSON, as the batcher reads it. */
 export interface OutboxRow {
