@@ -3,7 +3,14 @@ import { defineDriver } from '../../src/core/driver.js';
 import type { Bit, GpioOutput } from '../../src/core/links.js';
 import { lockAccessSettings } from './access-settings.js';
 import { openDoorInputs } from './door-io.js';
-import { bcmPin, contactSettings, lockCommands, rexSettings, strikeSettings } from './lock-settings.js';
+import {
+  bcmPin,
+  contactSettings,
+  lockCommandHandler,
+  lockCommands,
+  rexSettings,
+  strikeSettings,
+} from './lock-settings.js';
 import { reportLockState, Strike } from './strike.js';
 
 export const gpioRelayConfig = z
@@ -78,14 +85,9 @@ export const gpioRelayLock = defineDriver({
         await strike.lock('stop');
         relay?.close();
       },
-      async command(name, args) {
-        if (name === 'lock') {
-          await strike.lock('command');
-          return { locked: true };
-        }
+      command: lockCommandHandler(strike, async () => {
         if (cfg.unlock_delay_ms > 0) await delayed(cfg.unlock_delay_ms);
-        return strike.unlock((args as { duration_ms?: number }).duration_ms, 'command');
-      },
+      }),
     };
   },
 });

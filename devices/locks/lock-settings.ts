@@ -45,3 +45,31 @@ export const lockCommands = {
   unlock: z.object({ duration_ms: z.number().int().min(500).max(3_600_000).optional() }).strict(),
   lock: z.object({}).strict(),
 };
+
+/** The arguments of a lock command, typed from `lockCommands`. */
+export type LockCommandArgs = { [K in keyof typeof lockCommands]: z.output<(typeof lockCommands)[K]> };
+
+/** What a lock command needs of the strike (devices/locks/strike.ts). */
+interface CommandedStrike {
+  lock(cause: 'command'): Promise<void>;
+  unlock(durationMs: number | undefined, cause: 'command'): Promise<unknown>;
+}
+
+/**
+ * The `command` of a plain lock (GPIO, USB, Tasmota relay): `lock` locks now, `unlock` opens for the given time or
+ * the configured one, after `beforeUnlock` (a configured delay). The host has validated `args` against
+ * `lockCommands` already.
+ */
+export function lockCommandHandler(
+  strike: CommandedStrike,
+  beforeUnlock?: () => Promise<void>,
+): (name: string, args: unknown) => Promise<unknown> {
+  return async (name, args) => {
+    if (name === 'lock') {
+      await strike.lock('command');
+      return { locked: true };
+    }
+    await beforeUnlock?.();
+    return strike.unlock((args as LockCommandArgs['unlock']).duration_ms, 'command');
+  };
+}

@@ -3,7 +3,7 @@ import { defineDriver } from '../../src/core/driver.js';
 import { ErrorCode, PortierError, reasonOf } from '../../src/core/errors.js';
 import type { MqttLink } from '../../src/core/links.js';
 import { lockAccessSettings } from './access-settings.js';
-import { lockCommands, strikeSettings } from './lock-settings.js';
+import { lockCommandHandler, lockCommands, strikeSettings } from './lock-settings.js';
 import { reportLockState, Strike, type StrikeCause } from './strike.js';
 import {
   parseLwt,
@@ -148,13 +148,7 @@ export const tasmotaRelayLock = defineDriver({
           await strike.lock('stop').catch((err: unknown) => ctx.log.warn({ err: reasonOf(err) }, 'not relocked'));
         }
       },
-      async command(name, args) {
-        if (name === 'lock') {
-          await strike.lock('command');
-          return { locked: true };
-        }
-        return strike.unlock((args as { duration_ms?: number }).duration_ms, 'command');
-      },
+      command: lockCommandHandler(strike),
     };
   },
 });

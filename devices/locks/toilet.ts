@@ -3,6 +3,7 @@ import { reasonOf } from '../../src/core/errors.js';
 import type { Bit, GpioInput, GpioOutput } from '../../src/core/links.js';
 import { openKeyless, watchPress } from './door-io.js';
 import { DoorWatch } from './door-watch.js';
+import type { LockCommandArgs } from './lock-settings.js';
 import { reportLockState, Strike, type StrikeCause } from './strike.js';
 import { signText, type ToiletMode, toiletCommands, toiletConfig } from './toilet-settings.js';
 
@@ -225,7 +226,7 @@ export const publicToilet = defineDriver({
             return { locked: false, mode };
           default: {
             if (mode !== 'normal') return { locked: false, mode };
-            return strike.unlock((args as { duration_ms?: number }).duration_ms, 'command');
+            return strike.unlock((args as LockCommandArgs['unlock']).duration_ms, 'command');
           }
         }
       },

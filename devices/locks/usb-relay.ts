@@ -5,7 +5,7 @@ import type { SerialLink } from '../../src/core/links.js';
 import { lockAccessSettings } from './access-settings.js';
 import { openDoorInputs } from './door-io.js';
 import { encodeLcus } from './lcus-frame.js';
-import { contactSettings, lockCommands, rexSettings, strikeSettings } from './lock-settings.js';
+import { contactSettings, lockCommandHandler, lockCommands, rexSettings, strikeSettings } from './lock-settings.js';
 import { reportLockState, Strike } from './strike.js';
 
 export const usbRelayConfig = z
@@ -71,13 +71,7 @@ export const usbRelayLock = defineDriver({
           await strike.lock('stop').catch((err: unknown) => ctx.log.warn({ err: reasonOf(err) }, 'not relocked'));
         }
       },
-      async command(name, args) {
-        if (name === 'lock') {
-          await strike.lock('command');
-          return { locked: true };
-        }
-        return strike.unlock((args as { duration_ms?: number }).duration_ms, 'command');
-      },
+      command: lockCommandHandler(strike),
     };
   },
 });

@@ -84,7 +84,14 @@ export class AccessController {
   start(): void {
     this.offs.push(
       this.deps.bus.on('credential', (c) => {
-        void this.present(c);
+        this.present(c).catch((err: unknown) => {
+          // Nothing was recorded, so nothing opened (a full disk even after the reserve, an I/O error); the reader
+          // goes on taking credentials.
+          this.log.error(
+            { lock: c.lock, credential: c.kind, err: reasonOf(err) },
+            'credential not decided: the door stays shut',
+          );
+        });
       }),
       this.deps.bus.on('event', (e) => this.track(e)),
     );

@@ -1,10 +1,12 @@
 import { Counter } from 'prom-client';
 import type { Clock, Now } from '../core/clock.js';
+import { ErrorCode, PortierError } from '../core/errors.js';
 import type { PortierEvent } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import { KeyStore, META_REVOCATION_VERSION, RevocationStore } from '../store/access-store.js';
 import { CardStore } from '../store/card-store.js';
+import { isDiskFull } from '../store/disk-space.js';
 import { durableTransaction } from '../store/durable.js';
 import type { EventLog } from '../store/event-log.js';
 import type { MetaStore } from '../store/meta.js';
@@ -121,7 +123,6 @@ export class AccessService {
   private readonly counter: Counter<'lock' | 'reason'> | undefined;
   private keyring: Keyring;
   private keyringVersion: number;
-  private captured: PortierEvent[] | undefined;
   private decisions = 0;
 
   constructor(opts: AccessServiceOptions) {
@@ -141,7 +142,6 @@ export class AccessService {
     this.uses = new PassUses(db);
     this.keyringVersion = this.keys.version();
     this.keyring = this.keys.load();
-    events.onCommitted((committed) => this.captured?.push(...committed));
     if (opts.metrics) {
       const name = 'portier_access_decisions_total';
       this.counter =
@@ -311,41 +311,55 @@ export class AccessService {
   }
 
   /**
-   * Write the decision event (and, for a grant, the use count) in one synchronous=FULL transaction. The event is
-   * queued and flushed inside our transaction, because the safety level cannot change inside a transaction and
-   * `recordNow` would try to.
+   * Write the decision event (and, for a grant, the use count) in one synchronous=FULL transaction. On a full disk
+   * the event log's disk guard makes room (it gives back its reserve) and the transaction is tried once more; if it
+   * still cannot be written, this throws `StoreFull` and nothing was recorded (the door stays shut).
    */
   private commit(req: DecisionRequest, draft: Draft): Decision {
     // Everything recorded before the decision is committed first (the writer thread's batches included), so the
     // transaction below writes alone.
     this.events.flush();
-    return durableTransaction(this.db, () => {
-      let reason = draft.reason;
-      let extra = draft.extra ?? {};
-      const after = draft.commit?.();
-      if (after?.reason) reason = after.reason;
-      if (after?.extra) extra = { ...extra, ...after.extra };
-      const revocationVersion = Number(this.meta.get(META_REVOCATION_VERSION) ?? '0');
-      const subject = draft.sub === undefined ? undefined : this.subjects.pseudonym(draft.sub);
-      const data: Record<string, unknown> = {
-        credential: req.credential.kind,
-        granted: reason === 'ok',
-        reason,
-        lock: req.lock,
-        revocation_version: revocationVersion,
-        ...extra,
-      };
-      if (draft.passId !== undefined) data.pass_id = draft.passId;
-      if (subject !== undefined) data.subject = subject;
-      if (req.reader !== undefined) data.reader = req.reader;
-      this.clock.persist();
-      this.captured = [];
-      try {
-        this.events.record({ dev: req.lock, type: 'access.decision', data }, { durable: false });
-        this.events.flush();
-        const event = this.captured.findLast((e) => e.type === 'access.decision' && e.dev === req.lock);
-        if (!event) throw new Error('access decision event was not committed');
-        const decision: Decision = {
+    try {
+      return this.commitOnce(req, draft);
+    } catch (err) {
+      if (!isDiskFull(err) || !this.events.relieve(err)) throw err;
+      this.log?.error({ lock: req.lock }, 'access decision not committed: the disk is full; retrying in the reserve');
+    }
+    try {
+      return this.commitOnce(req, draft);
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      const message = 'the disk is full: the access decision could not be recorded';
+      throw new PortierError(ErrorCode.StoreFull, message, { lock: req.lock }, { cause: err });
+    }
+  }
+
+  private commitOnce(req: DecisionRequest, draft: Draft): Decision {
+    let decision: Decision;
+    try {
+      decision = durableTransaction(this.db, () => {
+        let reason = draft.reason;
+        let extra = draft.extra ?? {};
+        const after = draft.commit?.();
+        if (after?.reason) reason = after.reason;
+        if (after?.extra) extra = { ...extra, ...after.extra };
+        const revocationVersion = Number(this.meta.get(META_REVOCATION_VERSION) ?? '0');
+        const subject = draft.sub === undefined ? undefined : this.subjects.pseudonym(draft.sub);
+        const data: Record<string, unknown> = {
+          credential: req.credential.kind,
+          granted: reason === 'ok',
+          reason,
+          lock: req.lock,
+          revocation_version: revocationVersion,
+          ...extra,
+        };
+        if (draft.passId !== undefined) data.pass_id = draft.passId;
+        if (subject !== undefined) data.subject = subject;
+        if (req.reader !== undefined) data.reader = req.reader;
+        this.clock.persist();
+        // Announced only once the transaction has committed: a COMMIT that fails (a full disk) announces nothing.
+        const event = this.events.appendWithin({ dev: req.lock, type: 'access.decision', data });
+        const d: Decision = {
           granted: reason === 'ok',
           reason,
           lock: req.lock,
@@ -353,14 +367,17 @@ export class AccessService {
           revocationVersion,
           event,
         };
-        if (draft.passId !== undefined) decision.passId = draft.passId;
-        if (subject !== undefined) decision.subject = subject;
-        if (typeof extra.uses_left === 'number') decision.usesLeft = extra.uses_left;
-        return decision;
-      } finally {
-        this.captured = undefined;
-      }
-    });
+        if (draft.passId !== undefined) d.passId = draft.passId;
+        if (subject !== undefined) d.subject = subject;
+        if (typeof extra.uses_left === 'number') d.usesLeft = extra.uses_left;
+        return d;
+      });
+    } catch (err) {
+      this.events.settleWithin(false);
+      throw err;
+    }
+    this.events.settleWithin(true);
+    return decision;
   }
 
   /** Drop use counts and one-time PIN marks that can no longer matter (older than the time floor allows). */

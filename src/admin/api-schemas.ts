@@ -21,7 +21,11 @@ export const errorSchema = z.object({
 
 export const eventSchema = z.object({
   id: z.string().describe('ULID'),
-  seq: z.number().int().describe('increases by one per gateway'),
+  seq: z.number().int().describe('increases by one per gateway and log epoch'),
+  epoch: z
+    .string()
+    .optional()
+    .describe('the log epoch `seq` counts in: (gw, epoch, seq) names one event; absent on events stored before epochs'),
   gw: z.string(),
   dev: z.string(),
   type: z.enum(EVENT_TYPES),

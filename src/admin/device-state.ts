@@ -1,21 +1,14 @@
 import type { EventBus } from '../core/bus.js';
 import type { GatewaySignals } from '../core/driver.js';
-import type { PortierEvent } from '../core/events.js';
-import type { EventQuery } from '../store/event-query.js';
+import { type PortierEvent, STATEFUL_EVENT_TYPES } from '../core/events.js';
 
-/** Event types whose data is a device's current state (the same set the local broker keeps retained). */
-export const STATE_TYPES = [
-  'door.state',
-  'lock.state',
-  'parking.occupancy',
-  'parking.zone',
-  'weather.reading',
-  'device.health',
-] as const;
-const STATEFUL = new Set<string>(STATE_TYPES);
+const STATEFUL = new Set<string>(STATEFUL_EVENT_TYPES);
 
 /** rows scanned back at start to find each source's latest state; older sources show no state until they report */
 const SEED_SCAN_ROWS = 200_000;
+
+/** Where the seed comes from: the store's `latestEvents`. */
+export type SeedSource = (types: readonly string[], scanRows: number) => Promise<PortierEvent[]>;
 
 export interface SourceState {
   /** Merged data of the latest event of each state type, plus `available` from device.health. */
@@ -28,16 +21,27 @@ export interface SourceState {
 
 /**
  * The live state of every source of state events (devices and parking zones), merged the way the local broker's
- * retained `<base>/<dev>/state` is: later fields win, `available` follows device.health. Seeded once from the
- * newest events in the log, then kept current from the bus, so a request never scans the event log.
+ * retained `<base>/<dev>/state` is: later fields win, `available` follows device.health. Seeded from the newest
+ * events in the log (found by a thread of its own after the start), then kept current from the bus, so a request never scans
+ * the event log.
  */
 export class DeviceStates {
-  private readonly states = new Map<string, SourceState>();
+  private states = new Map<string, SourceState>();
   private readonly off: () => void;
+  /** Events heard while seeding, replayed over the seed when it is done. */
+  private heard: PortierEvent[] | undefined = [];
+  private closed = false;
+  /** Resolves when the seed is in (a source that reported since start shows at once). */
+  readonly seeded: Promise<void>;
 
-  constructor(events: EventQuery, bus: EventBus<GatewaySignals>) {
-    this.seed(events);
-    this.off = bus.on('event', (e) => this.apply(e));
+  /** `after`: the seed (a scan of up to SEED_SCAN_ROWS rows) waits for it; the gateway's `background`. */
+  constructor(load: SeedSource, bus: EventBus<GatewaySignals>, after: Promise<void> = Promise.resolve()) {
+    this.off = bus.on('event', (e) => {
+      this.heard?.push(e);
+      this.apply(e);
+    });
+    // A log that cannot be read shows the states heard from now on.
+    this.seeded = after.then(() => this.seed(load)).catch(() => {});
   }
 
   get(id: string): SourceState | undefined {
@@ -54,6 +58,7 @@ export class DeviceStates {
   }
 
   close(): void {
+    this.closed = true;
     this.off();
   }
 
@@ -71,15 +76,23 @@ export class DeviceStates {
     this.states.set(e.dev, { state, ts: e.ts, types });
   }
 
-  /** The latest event of each (source, type) among the newest SEED_SCAN_ROWS state events, merged in seq order. */
-  private seed(log: EventQuery): void {
-    const rows = log.newestOfTypes(STATE_TYPES, SEED_SCAN_ROWS);
-    const latest = new Map<string, string>();
-    for (const r of rows) {
-      const key = `${r.dev}\u0000${r.type}`;
-      if (!latest.has(key)) latest.set(key, r.body);
+  /**
+   * The latest event of each (source, type) among the newest SEED_SCAN_ROWS state events, merged in seq order under
+   * what was heard meanwhile. The scan runs on a thread of its own (it reads up to SEED_SCAN_ROWS rows); this thread
+   * reads only the few rows it found.
+   */
+  private async seed(load: SeedSource): Promise<void> {
+    if (this.closed) return;
+    let events: PortierEvent[] = [];
+    try {
+      events = await load(STATEFUL_EVENT_TYPES, SEED_SCAN_ROWS);
+    } finally {
+      const heard = this.heard ?? [];
+      this.heard = undefined;
+      if (!this.closed) {
+        this.states = new Map();
+        for (const e of [...events, ...heard]) this.apply(e);
+      }
     }
-    const events = [...latest.values()].map((b) => JSON.parse(b) as PortierEvent).sort((a, b) => a.seq - b.seq);
-    for (const e of events) this.apply(e);
   }
 }

@@ -25,6 +25,8 @@ export interface OperatedGateway {
   readonly access: AccessController;
   /** The process's root logger, for services that make their own children. */
   readonly rootLog: Logger;
+  /** Resolves when work that reads the whole backlog may begin (after READY in the daemon). */
+  readonly background: Promise<void>;
   healthy(): { healthy: boolean; reason?: string };
   /** The shared local MQTT link. */
   mqtt(): MqttLink;

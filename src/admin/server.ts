@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Logger } from 'pino';
 import { ErrorCode, PortierError } from '../core/errors.js';
 import { packageRoot } from '../core/package-root.js';
-import { type BacklogSource, OutboxQuery } from '../store/outbox-query.js';
+import type { BacklogSource } from '../store/outbox-query.js';
 import { ApiError, toHttpError } from './api-errors.js';
 import { ADMIN_TOKEN_FILE, bearerMatches, loadOrCreateAdminToken } from './auth.js';
 import type { AdminContext } from './context.js';
@@ -102,7 +102,7 @@ export async function startAdmin(gateway: OperatedGateway, opts: AdminOptions): 
   const ctx: AdminContext = {
     gateway,
     log,
-    states: new DeviceStates(gateway.store.query, gateway.bus),
+    states: new DeviceStates((types, rows) => gateway.store.latestEvents(types, rows), gateway.bus, gateway.background),
     outbox,
     passes: new PassChecker(gateway.access.service),
     metrics: new MetricsCollector(gateway, outbox),

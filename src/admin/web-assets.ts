@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import { STATEFUL_EVENT_TYPES } from '../core/events.js';
 import { packageRoot } from '../core/package-root.js';
 
 /** Where the dashboard's files are: src/admin/web in the package (dist/ holds only compiled TypeScript). */
@@ -50,5 +51,11 @@ export function loadAssets(dir = webRoot()): Map<string, Asset> {
   };
   // A package without its web folder still runs its API; `/` then says the dashboard is not installed.
   if (existsSync(dir)) walk('');
+  if (assets.size > 0) {
+    // The dashboard's list of stateful event types, from the one in src/core/events.ts (no build step there).
+    const body = Buffer.from(`export const STATE_TYPES = new Set(${JSON.stringify(STATEFUL_EVENT_TYPES)});\n`);
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
+    assets.set('state-types.js', { body, type: TYPES['.js'] as string, etag });
+  }
   return assets;
 }

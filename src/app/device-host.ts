@@ -4,31 +4,15 @@ import type { EventBus } from '../core/bus.js';
 import type { DeviceDriver, DriverContext, DriverDefinition, GatewaySignals } from '../core/driver.js';
 import { ErrorCode, PortierError, reasonOf } from '../core/errors.js';
 import type { EventType } from '../core/events.js';
-import type {
-  CoapLink,
-  GpioBackend,
-  HttpTransport,
-  MqttLink,
-  SerialLink,
-  SerialOptions,
-  UdpTransport,
-} from '../core/links.js';
+import type { SerialLink, SerialOptions } from '../core/links.js';
 import type { Metrics } from '../core/metrics.js';
-import type { SharedObjects } from '../core/shared.js';
 import { deviceMemoryKey } from '../store/meta.js';
 import type { Store } from '../store/store.js';
 
 /** How the host reaches the wires; the gateway supplies these (shared links are created once). */
-export interface HostTransports {
+export type HostTransports = Pick<DriverContext<unknown>, 'mqtt' | 'gpio' | 'coap' | 'http' | 'udp' | 'shared'> & {
   serial(opts: SerialOptions, log: Logger): SerialLink;
-  mqtt(): MqttLink;
-  gpio(): GpioBackend;
-  coap(): CoapLink;
-  http(): HttpTransport;
-  udp(): UdpTransport;
-  /** What the gateway's devices share (one per gateway). */
-  shared: SharedObjects;
-}
+};
 
 export interface HostDeps {
   store: Store;

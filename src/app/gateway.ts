@@ -8,6 +8,8 @@ import { ErrorCode, PortierError } from '../core/errors.js';
 import type { CoapLink, GpioBackend, HttpTransport, MqttLink, SerialLink, SerialOptions } from '../core/links.js';
 import { Metrics } from '../core/metrics.js';
 import { SharedObjects } from '../core/shared.js';
+import { checkIntegrity, quarantineAtNextStart } from '../store/database.js';
+import { watchDisk } from '../store/disk-metrics.js';
 import type { Store } from '../store/store.js';
 import { openStore } from '../store/store.js';
 import { BridgeApi } from '../sync/bridge-api.js';
@@ -77,6 +79,14 @@ export class Gateway {
   /** Readers to locks; created at start (it needs the store). */
   access!: AccessController;
   private stopping = false;
+  private releaseBackground: () => void = () => {};
+  /**
+   * Resolves when the work that reads the whole backlog may begin (counting the outbox, seeding the dashboard's
+   * states): after READY in the daemon, at the end of `start` otherwise. The doors never wait for it.
+   */
+  readonly background = new Promise<void>((resolve) => {
+    this.releaseBackground = resolve;
+  });
 
   constructor(private readonly opts: GatewayOptions) {
     this.log = opts.log.child({ component: 'gateway' });
@@ -103,7 +113,8 @@ export class Gateway {
     return this.opts.config.gateway.id;
   }
 
-  async start(): Promise<void> {
+  /** `holdBackground`: the caller calls `startBackground` itself, once the gateway is announced ready. */
+  async start(opts: { holdBackground?: boolean } = {}): Promise<void> {
     const { config } = this.opts;
     this.store = openStore({
       stateDir: config.gateway.state_dir,
@@ -111,7 +122,9 @@ export class Gateway {
       log: this.log,
       clock: { trustSystemClock: config.gateway.trust_system_clock },
       writerThread: true,
+      disk: { minFreeBytes: config.gateway.disk_min_free_bytes, reserveBytes: config.gateway.disk_reserve_bytes },
     });
+    if (this.store.disk) watchDisk(this.store.disk, this.metrics.registry);
     this.store.events.onCommitted((events) => {
       // Counted once per type and commit: a label lookup per event costs more than the counting.
       const byType = new Map<string, number>();
@@ -125,8 +138,20 @@ export class Gateway {
       this.store.events.record({
         dev: this.id,
         type: 'alarm',
-        data: { alarm: 'database_quarantined', quarantined_to: this.store.quarantinedTo },
+        data: {
+          alarm: 'database_quarantined',
+          quarantined_to: this.store.quarantinedTo,
+          ...(this.store.epochStarted ? { epoch: this.store.epochStarted } : {}),
+        },
       });
+    }
+    const epoch = this.store.epochStarted;
+    // A brand-new log needs no word (its first event is seq 1 of an epoch nobody has seen); a quarantine has its own.
+    const silent =
+      epoch?.reason === 'database_quarantined' || (epoch?.reason === 'new_database' && epoch.first_seq === 1);
+    if (epoch && !silent) {
+      this.log.warn(epoch, 'new log epoch: seqs continue, under a new epoch id');
+      this.store.events.record({ dev: this.id, type: 'alarm', data: { alarm: 'log_epoch_started', ...epoch } });
     }
     this.access = new AccessController({
       store: this.store,
@@ -148,7 +173,8 @@ export class Gateway {
       });
     }
     const declared = this.opts.devices.map((d) => ({ id: d.id, driver: d.driver, config: deviceConfig(d) }));
-    this.store.devices.syncFromConfig(declared);
+    // On a full disk the registry keeps what it had: the devices still start from it.
+    this.write('device registry', () => this.store.devices.syncFromConfig(declared));
 
     if (config.local_mqtt) {
       this.publisher = new LocalPublisher(() => this.mqtt(), config.local_mqtt.base_topic, this.log);
@@ -175,10 +201,64 @@ export class Gateway {
         this.log.error({ err, device: rec.id }, 'device not started');
       }
     }
-    this.cloud?.start();
-    this.floorTimer = setInterval(() => this.store.clock.persist(), FLOOR_PERSIST_MS);
+    if (!opts.holdBackground) this.startBackground();
+    this.floorTimer = setInterval(() => this.write('time floor', () => this.store.clock.persist()), FLOOR_PERSIST_MS);
     this.floorTimer.unref();
     this.log.info({ gateway: this.id, devices: this.hosts.size, stateDir: config.gateway.state_dir }, 'gateway ready');
+  }
+
+  /** Begin what may read the whole backlog: the cloud sync (its outbox count first), the dashboard's seed. */
+  startBackground(): void {
+    this.releaseBackground();
+    this.cloud?.start();
+  }
+
+  /**
+   * The full integrity check of the database, run after the start on a thread of its own (it reads the whole file,
+   * which grows with the backlog). A fault is alarmed, logged at error level, and quarantines the database at the
+   * next start (docs/architecture.md, Storage): the running gateway keeps its keys and goes on deciding and
+   * recording, rather than restarting into a fresh database that would refuse every pass until keys are imported.
+   */
+  async checkIntegrity(): Promise<string | undefined> {
+    const stateDir = this.opts.config.gateway.state_dir;
+    let problem: string | undefined;
+    try {
+      problem = await checkIntegrity(stateDir);
+    } catch (err) {
+      const message = (err as Error).message;
+      if (!/malformed|not a database|corrupt/i.test(message)) {
+        this.log.warn({ err }, 'integrity check could not run');
+        return undefined;
+      }
+      problem = message;
+    }
+    if (!problem) {
+      this.log.info('integrity check passed');
+      return undefined;
+    }
+    quarantineAtNextStart(stateDir, problem);
+    this.log.error(
+      { problem },
+      'DATABASE FAILED ITS INTEGRITY CHECK: it will be moved aside (kept) at the next start; restart when convenient',
+    );
+    if (!this.stopping) {
+      try {
+        this.store.events.record({
+          dev: this.id,
+          type: 'alarm',
+          data: { alarm: 'database_integrity_failed', problem, action: 'quarantine_at_next_start' },
+        });
+      } catch (err) {
+        this.log.error({ err }, 'could not record the integrity alarm');
+      }
+    }
+    return problem;
+  }
+
+  /** A write the gateway can live without for a while: on a full disk it is retried once and then logged. */
+  write(what: string, fn: () => void): void {
+    if (this.store.disk) this.store.disk.attempt(what, fn);
+    else fn();
   }
 
   /** Start a device from its registry record (config holds the driver settings plus name/enabled). */

@@ -87,6 +87,13 @@ export const configSchema = z
         timezone: z.string().default('UTC'),
         /** Trust the system clock as synchronized even without an NTP marker (bench, CI, demo). */
         trust_system_clock: z.boolean().default(false),
+        /**
+         * bytes kept free on the state directory's file system, >= 1 MiB: below it telemetry and state are shed by
+         * the lanes' policy and an `alarm` disk_low is raised; below an eighth of it the disk counts as full
+         */
+        disk_min_free_bytes: z.number().int().min(1_048_576).default(134_217_728),
+        /** bytes of the reserve file kept for access decisions and alarms on a full disk, 0-1 GiB */
+        disk_reserve_bytes: z.number().int().min(0).max(1_073_741_824).default(16_777_216),
       })
       .strict(),
     log: z

@@ -28,6 +28,7 @@ export enum ErrorCode {
   StoreCorrupt = 500,
   StoreMigration = 501,
   StoreFull = 502,
+  StoreNotOwner = 509,
   // 6xx sync
   SyncPublishFailed = 600,
   SyncCommandRejected = 601,

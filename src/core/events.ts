@@ -1,13 +1,21 @@
 /** Event types, their lanes, and the stored event envelope (DESIGN.md, Events). */
 
-export const EVENT_TYPES = [
-  'access.decision',
+/**
+ * Event types whose data is a device's current state: the local broker keeps them retained on `<device>/state`,
+ * the admin API merges them into each device's live state, and the dashboard (served as /state-types.js) too.
+ */
+export const STATEFUL_EVENT_TYPES = [
   'door.state',
   'lock.state',
   'parking.occupancy',
   'parking.zone',
   'weather.reading',
   'device.health',
+] as const;
+
+export const EVENT_TYPES = [
+  'access.decision',
+  ...STATEFUL_EVENT_TYPES,
   'gateway.health',
   'provisioning.change',
   'alarm',
@@ -47,6 +55,8 @@ export interface EventInput {
 export interface PortierEvent {
   id: string;
   seq: number;
+  /** The log incarnation `seq` counts in: `(gw, epoch, seq)` never names two events (docs/sync.md, Epochs). */
+  epoch: string;
   gw: string;
   dev: string;
   type: EventType;

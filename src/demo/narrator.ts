@@ -43,8 +43,10 @@ export function narrate(gateway: Gateway, log: Logger): () => void {
   const off = gateway.bus.on('event', (e) => {
     log.info({ event: { seq: e.seq, type: e.type, dev: e.dev, data: e.data } }, describeEvent(e));
   });
-  const backlog = gateway.store.backlog();
+  // Made at the first tick: the narrator starts before the gateway has opened its store.
+  let backlog: ReturnType<Gateway['store']['backlog']> | undefined;
   const timer = setInterval(() => {
+    backlog ??= gateway.store.backlog();
     const n = backlog.read(Date.now()).total.count;
     log.info({ outbox: n }, `${n} events wait in the outbox for the cloud (the demo has no cloud broker configured)`);
   }, OUTBOX_EVERY_MS);

@@ -1,11 +1,28 @@
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fchmodSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { ErrorCode, PortierError } from '../core/errors.js';
+import { backgroundQuery } from './background-query.js';
+import { isDiskFull } from './disk-space.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 
 export const DB_FILE = 'portier.db';
+/**
+ * Left in the state directory when the integrity check, which runs after the start, finds a fault: the next start
+ * quarantines the database without checking again (docs/architecture.md, Storage).
+ */
+export const CHECK_FAILED_FILE = 'portier.db.check-failed';
 
 export interface OpenResult {
   db: Database;
@@ -14,22 +31,36 @@ export interface OpenResult {
 }
 
 /**
- * Open the gateway database in WAL mode, check its integrity, and migrate it. A database that cannot be opened or
- * fails `PRAGMA quick_check` is renamed with its WAL and SHM files to `portier.db.corrupt-<time>` and a fresh one is
- * started: the gateway must come back after a power cut, and the old file stays for an operator to inspect.
+ * Open the gateway database in WAL mode and migrate it. A database that cannot be opened or read (its header, its
+ * schema, the end of its log), or that the last integrity check found faulty (CHECK_FAILED_FILE), is renamed with
+ * its WAL and SHM files to `portier.db.corrupt-<time>` and a fresh one is started: the gateway must come back after
+ * a power cut, and the old file stays for an operator to inspect. Nothing here reads the whole file, so the start
+ * does not grow with the backlog; the full check runs after the start (`checkIntegrity`).
  */
 export function openDatabase(stateDir: string, log: Logger, migrations: readonly Migration[] = MIGRATIONS): OpenResult {
   mkdirSync(stateDir, { recursive: true });
   const path = join(stateDir, DB_FILE);
   let quarantinedTo: string | undefined;
   let db: Database | undefined;
+  const marker = join(stateDir, CHECK_FAILED_FILE);
   try {
+    if (existsSync(marker) && existsSync(path)) {
+      throw new PortierError(ErrorCode.StoreCorrupt, 'the integrity check of the last run found a fault');
+    }
     db = open(path);
-    const problem = integrityProblem(db);
-    if (problem) throw new PortierError(ErrorCode.StoreCorrupt, `integrity check failed: ${problem}`);
+    probe(db);
   } catch (err) {
     db?.close();
     if (!existsSync(path)) throw err;
+    // A full disk is no corruption: the database is left as it is (the disk guard released its reserve before this).
+    if (isDiskFull(err)) {
+      throw new PortierError(
+        ErrorCode.StoreFull,
+        `the disk of ${stateDir} is full: free space to open the database`,
+        {},
+        { cause: err },
+      );
+    }
     quarantinedTo = quarantine(path);
     log.error(
       { err, quarantinedTo },
@@ -37,6 +68,7 @@ export function openDatabase(stateDir: string, log: Logger, migrations: readonly
     );
     db = open(path);
   }
+  rmSync(marker, { force: true });
   migrate(db, migrations);
   return quarantinedTo ? { db, quarantinedTo } : { db };
 }
@@ -51,10 +83,36 @@ function open(path: string): Database {
   return db;
 }
 
-function integrityProblem(db: Database): string | undefined {
-  const rows = db.pragma('quick_check') as Array<{ quick_check: string }>;
-  const bad = rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
-  return bad.length ? bad.slice(0, 3).join('; ') : undefined;
+/** Read what every start reads anyway (header, schema, the log's last page): a torn file fails here, at once. */
+function probe(db: Database): void {
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
+  if (tables.includes('events')) db.prepare('SELECT MAX(seq) FROM events').get();
+  if (tables.includes('meta')) db.prepare('SELECT COUNT(*) FROM meta').get();
+}
+
+/**
+ * `PRAGMA integrity_check` of the whole file on a thread of its own (a read snapshot beside the running gateway).
+ * Resolves with the first problems found, or undefined when the database is sound.
+ */
+export async function checkIntegrity(stateDir: string): Promise<string | undefined> {
+  const rows = await backgroundQuery<{ integrity_check: string }>(join(stateDir, DB_FILE), 'PRAGMA integrity_check(3)');
+  const bad = rows.map((r) => r.integrity_check).filter((r) => r !== 'ok');
+  return bad.length ? bad.join('; ') : undefined;
+}
+
+/** Have the next start quarantine the database (a fault found while running): written atomically, 0600. */
+export function quarantineAtNextStart(stateDir: string, problem: string): void {
+  const marker = join(stateDir, CHECK_FAILED_FILE);
+  const tmp = `${marker}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+    writeSync(fd, `${JSON.stringify({ at: new Date().toISOString(), problem })}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, marker);
 }
 
 function quarantine(path: string): string {

@@ -1,9 +1,12 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
 import type { Clock } from '../core/clock.js';
+import { ErrorCode, PortierError } from '../core/errors.js';
 import type { EventInput, Lane, PortierEvent } from '../core/events.js';
 import { laneOf } from '../core/events.js';
+import { isDiskFull } from './disk-space.js';
 import { EventWriter, INSERT_EVENT_SQL, INSERT_OUTBOX_SQL, type WriterReply, type WriterRow } from './event-writer.js';
+import type { LogEpoch } from './log-epoch.js';
 
 export const LANE_CODES: Record<Lane, number> = { critical: 0, state: 1, telemetry: 2 };
 
@@ -34,6 +37,16 @@ export interface AppendOptions {
   lane?: Lane;
   /** Keep the event out of the outbox (local-only records). */
   localOnly?: boolean;
+}
+
+/** What the event log needs of the disk guard (src/store/disk-guard.ts implements it). */
+export interface SpaceGuard {
+  /** False when a non-critical event is to be kept off the disk now (the guard counted or held it). */
+  admit(input: EventInput, opts: AppendOptions, lane: Lane): boolean;
+  /** A commit failed on a full disk: make room (the reserve only for what must be written). */
+  relieve(cause: unknown, forCritical: boolean): void;
+  /** Non-critical events that could not be written even then. */
+  lost(events: ReadonlyArray<{ input: EventInput; opts: AppendOptions }>): void;
 }
 
 /** Rows read per query by `since` */
@@ -70,11 +83,20 @@ export class EventLog {
   private readonly discard = new Set<number>();
   /** Batches the writer thread gave back and this thread wrote instead (a lock held by this thread, or a fault). */
   givenBack = 0;
+  /** Watches the disk (the daemon): keeps non-critical events off a full disk, makes room for critical ones. */
+  private guard: SpaceGuard | undefined;
+  /** Written inside a caller's transaction (`appendWithin`), announced when the caller says it committed. */
+  private within: Array<{ events: PortierEvent[]; appended: OutboxAppend[] }> = [];
 
+  /**
+   * `epoch` is the log's current epoch and, for the process that owns the log, the mark to raise before numbering;
+   * without a mark the log can be read but refuses to number events (a CLI command beside the daemon).
+   */
   constructor(
     private readonly db: Database,
     private readonly gw: string,
     private readonly clock: Clock,
+    readonly epoch: LogEpoch,
   ) {
     this.insertEvent = db.prepare(INSERT_EVENT_SQL);
     this.insertOutbox = db.prepare(INSERT_OUTBOX_SQL);
@@ -94,13 +116,14 @@ export class EventLog {
     this.outboxListeners.push(listener);
   }
 
-  /** Queue an event for the next group commit. */
+  /** Queue an event for the next group commit (unless the disk guard keeps it off a full disk). */
   record(input: EventInput, opts: AppendOptions = {}): void {
     const lane = opts.lane ?? laneOf(input.type);
     if (opts.durable ?? lane === 'critical') {
       this.recordNow(input, opts);
       return;
     }
+    if (this.guard && !this.guard.admit(input, opts, lane)) return;
     this.pending.push({ input, opts });
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -115,6 +138,47 @@ export class EventLog {
    */
   useWriterThread(): void {
     this.writer ??= new EventWriter(this.db.name, (reply) => this.onReply(reply));
+  }
+
+  /** Let `guard` keep events off a full disk and make room when a commit finds none (see disk-guard.ts). */
+  useDiskGuard(guard: SpaceGuard): void {
+    this.guard = guard;
+  }
+
+  /** The disk is full (a commit failed with SQLITE_FULL outside this log): make room as for a commit of ours. */
+  relieve(cause: unknown): boolean {
+    if (!this.guard) return false;
+    this.guard.relieve(cause, true);
+    return true;
+  }
+
+  /**
+   * Write an event inside the caller's open transaction (an access decision with its use count) and return it;
+   * listeners hear of it only when the caller reports its transaction's outcome with `settleWithin`, so an event
+   * whose transaction failed at COMMIT (a full disk) is never announced and its seq is used again.
+   */
+  appendWithin(input: EventInput, opts: AppendOptions = {}): PortierEvent {
+    if (!this.db.inTransaction) throw new Error('appendWithin needs an open transaction');
+    this.flush();
+    const { events, appended, rows } = this.stamp([{ input, opts }], this.nextSeq);
+    for (const r of rows) {
+      this.insertEvent.run(r[0], r[1], r[2], r[3], r[4], r[5]);
+      if (r[6] >= 0) this.insertOutbox.run(r[0], r[6]);
+    }
+    this.nextSeq += events.length;
+    this.within.push({ events, appended });
+    return events[0]!;
+  }
+
+  /** The caller's transaction committed (announce what `appendWithin` wrote) or not (forget it, seq included). */
+  settleWithin(committed: boolean): void {
+    const done = this.within;
+    this.within = [];
+    if (!committed) {
+      this.nextSeq = this.maxSeq() + 1;
+      return;
+    }
+    for (const w of done) this.announce(w.events, w.appended);
   }
 
   /** Commit what is queued, then stop the writer thread (the database stays open). */
@@ -203,8 +267,36 @@ export class EventLog {
     if (failure !== undefined) throw failure;
   }
 
-  /** Write a batch in this thread, in one transaction, and announce it. */
+  /**
+   * Write a batch in this thread, in one transaction, and announce it. On a full disk (and outside a caller's
+   * transaction, which its owner retries) the guard makes room and the batch is tried once more; a batch that still
+   * does not fit is handed to the guard (counted, state held) unless it holds a critical event, which throws.
+   */
   private commit(batch: Array<{ input: EventInput; opts: AppendOptions }>): PortierEvent[] {
+    const guard = this.guard;
+    if (!guard || this.db.inTransaction) return this.commitOnce(batch);
+    // The reserve is given back only for what must be written: critical and durable events.
+    const must = batch.some((b) => b.opts.durable || (b.opts.lane ?? laneOf(b.input.type)) === 'critical');
+    try {
+      return this.commitOnce(batch);
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      guard.relieve(err, must);
+    }
+    try {
+      return this.commitOnce(batch);
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      if (must) {
+        const message = 'the disk is full: the event could not be committed';
+        throw new PortierError(ErrorCode.StoreFull, message, {}, { cause: err });
+      }
+      guard.lost(batch);
+      return [];
+    }
+  }
+
+  private commitOnce(batch: Array<{ input: EventInput; opts: AppendOptions }>): PortierEvent[] {
     const firstSeq = this.nextSeq;
     const { events, appended, rows } = this.stamp(batch, firstSeq);
     try {
@@ -233,6 +325,15 @@ export class EventLog {
     const appended: OutboxAppend[] = [];
     const rows: WriterRow[] = [];
     const measure = this.outboxListeners.length > 0;
+    const { mark, epoch } = this.epoch;
+    if (!mark) {
+      throw new PortierError(
+        ErrorCode.StoreNotOwner,
+        'this process does not own the event log: it may not number events',
+      );
+    }
+    // Before any of these seqs exists anywhere: a log that later ends below them starts a new epoch.
+    mark.reserve(firstSeq + batch.length - 1);
     let seq = firstSeq;
     // A burst stamps many events within one millisecond: its ISO text is made once.
     let isoMs = Number.NaN;
@@ -246,6 +347,7 @@ export class EventLog {
       const event: PortierEvent = {
         id: this.ulid(now.ms),
         seq,
+        epoch,
         gw: this.gw,
         dev: input.dev,
         type: input.type,

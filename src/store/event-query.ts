@@ -62,13 +62,4 @@ export class EventQuery {
     const sql = `SELECT seq, body FROM events ${filter} ORDER BY seq DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, q.limit) as StoredEvent[]).reverse();
   }
-
-  /** The newest `scanRows` events of these types, newest first, as (device, type, JSON). */
-  *newestOfTypes(types: readonly string[], scanRows: number): Generator<{ dev: string; type: string; body: string }> {
-    if (types.length === 0) return;
-    const placeholders = types.map(() => '?').join(', ');
-    yield* this.db
-      .prepare(`SELECT dev, type, body FROM events WHERE type IN (${placeholders}) ORDER BY seq DESC LIMIT ?`)
-      .iterate(...types, scanRows) as IterableIterator<{ dev: string; type: string; body: string }>;
-  }
 }

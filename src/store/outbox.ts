@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { Lane } from '../core/events.js';
+import { backgroundQuery } from './background-query.js';
 import { LANES_BY_CODE, type OutboxAppend } from './event-log.js';
 
 /** One outbox row with the stored event JSON, as the batcher reads it. */
@@ -23,10 +24,15 @@ export interface LaneRange {
   last: number;
 }
 
+const COUNT_SQL = `SELECT o.lane AS lane, COUNT(*) AS n, COALESCE(SUM(octet_length(e.body)), 0) AS bytes
+  FROM outbox o JOIN events e ON e.seq = o.seq`;
+
 /**
  * The outbox as the sync service sees it: reads in drain order, deletes after acknowledgement, and keeps
- * per-lane counts and bytes in memory (one scan at start, then updated by every append, ack and shed) so that
- * metrics and the health report never scan a week's backlog on the event loop.
+ * per-lane counts and bytes in memory (one scan after the start, on a thread of its own, then updated by every
+ * append, ack and shed) so that neither the start nor metrics nor the health report scan a week's backlog on the
+ * event loop. Nothing may delete outbox rows before `counted` resolves (the sync service starts draining and
+ * shedding only then); rows appended meanwhile are counted as they come.
  *
  * Assumes one writing process per database, as the event log does (it numbers `seq` in memory).
  */
@@ -35,17 +41,60 @@ export class Outbox {
   private readonly ackStmt: Statement<[number, number, number]>;
   private readonly oldestStmt: Statement<[number], { ts: string } | undefined>;
   private readonly backlog: LaneBacklog[] = LANES_BY_CODE.map(() => ({ count: 0, bytes: 0 }));
+  /** Resolves once the rows already in the outbox at construction are counted. Never rejects. */
+  readonly counted: Promise<void>;
 
-  constructor(private readonly db: Database) {
+  /**
+   * `legacy`: events stored before log epochs existed (seq below `below`) are sent with `epoch` added to their JSON,
+   * so every event the cloud receives names its epoch.
+   */
+  constructor(
+    private readonly db: Database,
+    legacy?: { epoch: string; below: number },
+  ) {
+    const body = legacy
+      ? `CASE WHEN o.seq < ${Math.floor(legacy.below)} THEN json_set(e.body, '$.epoch', ${sqlText(legacy.epoch)}) ELSE e.body END`
+      : 'e.body';
     this.takeStmt = db.prepare(
-      `SELECT o.seq AS seq, e.body AS body FROM outbox o JOIN events e ON e.seq = o.seq
+      `SELECT o.seq AS seq, ${body} AS body FROM outbox o JOIN events e ON e.seq = o.seq
        WHERE o.lane = ? AND o.seq > ? ORDER BY o.seq LIMIT ?`,
     );
     this.ackStmt = db.prepare('DELETE FROM outbox WHERE lane = ? AND seq BETWEEN ? AND ?');
     this.oldestStmt = db.prepare(
       'SELECT e.ts AS ts FROM outbox o JOIN events e ON e.seq = o.seq WHERE o.lane = ? ORDER BY o.seq LIMIT 1',
     ) as Statement<[number], { ts: string } | undefined>;
-    this.recount();
+    this.counted = this.countExisting();
+  }
+
+  /**
+   * Count the rows on disk now (seq up to the highest one now) on a thread of its own; later appends have higher
+   * seqs and are counted by `appended`, so nothing is counted twice.
+   */
+  private async countExisting(): Promise<void> {
+    const upTo = (this.db.prepare('SELECT MAX(seq) FROM outbox').pluck().get() as number | null) ?? 0;
+    if (upTo === 0) return;
+    if (this.db.memory) {
+      this.recount();
+      return;
+    }
+    try {
+      const rows = await backgroundQuery<{ lane: number; n: number; bytes: number }>(
+        this.db.name,
+        `${COUNT_SQL} WHERE o.seq <= ? GROUP BY o.lane`,
+        [upTo],
+      );
+      for (const r of rows) {
+        const b = this.backlog[r.lane];
+        if (!b) continue;
+        b.count += r.n;
+        b.bytes += r.bytes;
+      }
+    } catch {
+      // Counted here instead; a table that cannot be read at all shows as empty until the next recount.
+      try {
+        this.recount();
+      } catch {}
+    }
   }
 
   /** Rebuild the in-memory counts from the table (start, and after another process may have written). */
@@ -54,12 +103,11 @@ export class Outbox {
       b.count = 0;
       b.bytes = 0;
     }
-    const rows = this.db
-      .prepare(
-        `SELECT o.lane AS lane, COUNT(*) AS n, COALESCE(SUM(octet_length(e.body)), 0) AS bytes
-         FROM outbox o JOIN events e ON e.seq = o.seq GROUP BY o.lane`,
-      )
-      .all() as Array<{ lane: number; n: number; bytes: number }>;
+    const rows = this.db.prepare(`${COUNT_SQL} GROUP BY o.lane`).all() as Array<{
+      lane: number;
+      n: number;
+      bytes: number;
+    }>;
     for (const r of rows) {
       const b = this.backlog[r.lane];
       if (b) {
@@ -134,4 +182,9 @@ export class Outbox {
     });
     return out;
   }
+}
+
+/** A string as an SQL literal. */
+function sqlText(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
 }

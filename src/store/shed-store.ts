@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { freeBytes, releaseFreePages, usedBytes } from './disk.js';
+import { isDiskFull } from './disk-space.js';
 import { readShedTotals, type ShedTotals } from './outbox-status.js';
 
 /** A waiting outbox row as the disk budget weighs it. */
@@ -55,10 +56,21 @@ export class ShedStore {
     return readShedTotals(this.db);
   }
 
-  /** Every free page back to the file system (in incremental auto-vacuum mode). */
-  giveBack(): void {
+  /**
+   * Every free page back to the file system (in incremental auto-vacuum mode), in slices of `slice` pages so each
+   * needs little WAL: on a full disk that is all the room there is. A slice that finds none stops here; SQLite
+   * reuses the free pages meanwhile and they go back at a later pass.
+   */
+  giveBack(slice = 256): void {
     const pageSize = this.db.pragma('page_size', { simple: true }) as number;
-    if (freeBytes(this.db) > 0) releaseFreePages(this.db, freeBytes(this.db) / pageSize);
+    try {
+      for (let left = freeBytes(this.db); left > 0; left = freeBytes(this.db)) {
+        releaseFreePages(this.db, Math.min(slice, left / pageSize));
+        if (freeBytes(this.db) >= left) return;
+      }
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+    }
   }
 
   /** Up to `limit` events after seq `from` that wait for no one (acknowledged or local-only), oldest first. */

@@ -1,7 +1,7 @@
 import { connect, type IConnackPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { reasonOf } from '../core/errors.js';
-import { JitterBackoff } from './backoff.js';
+import { Backoff, NETWORK_BACKOFF } from '../transports/backoff.js';
 import { buildClientOptions, type CloudConnectionConfig, checkConnectionConfig } from './connection-options.js';
 import type { CloudTopics } from './topics.js';
 
@@ -48,7 +48,7 @@ export class CloudConnection {
   private version: 4 | 5;
   private upSince = 0;
   private timer: NodeJS.Timeout | undefined;
-  private readonly backoff: JitterBackoff;
+  private readonly backoff: Backoff;
   private readonly upListeners: Array<(s: CloudSession) => void> = [];
   private readonly downListeners: Array<(reason: string) => void> = [];
   private readonly messageListeners: Array<(topic: string, payload: Buffer) => void> = [];
@@ -62,7 +62,8 @@ export class CloudConnection {
   constructor(private readonly opts: CloudConnectionOptions) {
     checkConnectionConfig(opts.config);
     this.version = opts.config.protocol_version;
-    this.backoff = new JitterBackoff(opts.config.reconnect_min_ms, opts.config.reconnect_max_ms, opts.random);
+    const { reconnect_min_ms: initialMs, reconnect_max_ms: maxMs } = opts.config;
+    this.backoff = new Backoff({ initialMs, maxMs: Math.max(initialMs, maxMs) }, NETWORK_BACKOFF, opts.random);
   }
 
   get state(): CloudLinkState {

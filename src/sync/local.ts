@@ -2,18 +2,12 @@ import type { Logger } from 'pino';
 import type { EventBus } from '../core/bus.js';
 import type { GatewaySignals } from '../core/driver.js';
 import type { PortierEvent } from '../core/events.js';
+import { STATEFUL_EVENT_TYPES } from '../core/events.js';
 import type { MqttLink } from '../core/links.js';
 import { eventJson } from '../store/event-log.js';
 
 /** Event types whose data is the device's current state, kept retained on `<base>/<device>/state`. */
-const STATEFUL = new Set([
-  'door.state',
-  'lock.state',
-  'parking.occupancy',
-  'parking.zone',
-  'weather.reading',
-  'device.health',
-]);
+const STATEFUL = new Set<string>(STATEFUL_EVENT_TYPES);
 
 /** The local link's own in-flight cap, set by the gateway: QoS 0 publishes are "in flight" only until written. */
 export const LOCAL_LINK_MAX_INFLIGHT = 10_000;

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { shedCounter } from '../store/disk-metrics.js';
 import { LANES_BY_CODE } from '../store/event-log.js';
 import type { Outbox } from '../store/outbox.js';
 import type { CloudConnection } from './connection.js';
@@ -106,12 +107,8 @@ export class SyncMetrics {
       buckets: [0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
-    this.shed = new Counter({
-      name: 'portier_sync_shed_total',
-      help: 'Events shed under the disk budget, by lane and policy (downsampled, dropped, coalesced)',
-      labelNames: ['lane', 'policy'] as const,
-      registers,
-    });
+    // Shared with the disk guard, which counts what it keeps off a full disk on the same series.
+    this.shed = shedCounter(registry);
     this.commands = new Counter({
       name: 'portier_cloud_commands_total',
       help: 'Downlink commands by command and outcome (ok, error, refused, duplicate)',

@@ -17,7 +17,7 @@ export interface CloudSyncOptions {
   /** The config's `cloud` section, validated. */
   config: CloudConfig;
   gatewayId: string;
-  store: Pick<Store, 'db' | 'events' | 'clock'>;
+  store: Pick<Store, 'db' | 'events' | 'clock'> & { disk?: Store['disk'] };
   log: Logger;
   /** The gateway's Prometheus registry (Metrics.registry); no metrics without it. */
   registry?: Registry;
@@ -53,13 +53,17 @@ export class CloudSync {
   private housekeepingTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private started = false;
+  /** Draining and shedding: from the first `start` once the backlog on disk is counted. */
+  private running = false;
 
   constructor(private readonly opts: CloudSyncOptions) {
     const { config: cfg, gatewayId, store } = opts;
     this.log = opts.log.child({ component: 'cloud-sync' });
     const topics = cloudTopics(cfg.prefix, gatewayId);
     ensureIncrementalVacuum(store.db, this.log);
-    this.outbox = new Outbox(store.db);
+    // Everything recorded so far is on disk before the outbox notes where its own count ends.
+    store.events.flush();
+    this.outbox = new Outbox(store.db, store.events.epoch.legacy);
     this.connection = new CloudConnection({ config: cfg, gatewayId, topics, log: this.log });
     this.uplink = new CloudUplink({
       connection: this.connection,
@@ -78,6 +82,7 @@ export class CloudSync {
       retainAckedMs: cfg.retain_acked_days * DAY_MS,
       log: this.log,
       takenUpTo: (lane) => this.uplink.takenUpTo(lane),
+      ...(store.disk ? { headroom: () => store.disk!.headroom() } : {}),
     });
     this.downlink = new Downlink({
       db: store.db,
@@ -120,7 +125,7 @@ export class CloudSync {
       this.uplink.notify();
       for (const r of rows) appendedBytes += r.bytes;
       // A burst can fill the budget between two timer checks; check early once it has grown by 1 %.
-      if (this.started && appendedBytes > cfg.disk_budget_bytes / 100) {
+      if (this.running && appendedBytes > cfg.disk_budget_bytes / 100) {
         appendedBytes = 0;
         this.checkBudget();
       }
@@ -128,10 +133,19 @@ export class CloudSync {
     this.connection.onMessage((topic, payload) => this.downlink.receive(topic, payload));
   }
 
-  /** Connect and start draining, shedding and reporting. */
+  /**
+   * Connect and start draining, shedding and reporting, as soon as the backlog already on disk is counted (a thread
+   * of its own does that after the start: a week's backlog must not hold up the doors).
+   */
   start(): void {
     if (this.started) return;
     this.started = true;
+    void this.outbox.counted.then(() => this.run());
+  }
+
+  private run(): void {
+    if (this.stopped || this.running) return;
+    this.running = true;
     this.connection.start();
     this.health.start();
     this.budgetTimer = setInterval(() => this.checkBudget(), BUDGET_CHECK_MS);

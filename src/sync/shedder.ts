@@ -20,6 +20,12 @@ export interface DiskBudgetOptions {
   takenUpTo?: (lane: number) => number;
   /** Wall clock in ms (for retention and report ages). */
   now?: () => number;
+  /**
+   * bytes the file system may still give the database before its free-space floor (negative when below it): the
+   * disk guard's `headroom`. The budget in force is the smaller of `budgetBytes` and the pages in use plus this, so
+   * a small or shared disk is shed by the same policy before it fills.
+   */
+  headroom?: () => number;
 }
 
 /** What one enforcement pass did. */
@@ -35,6 +41,8 @@ export interface EnforceResult {
 
 /** Rows examined or deleted per step before yielding to the event loop, so a door is never kept waiting. */
 const CHUNK = 5000;
+/** Events shed per transaction (a few hundred KiB of WAL at most) */
+const SHED_TX_ROWS = 256;
 /** Shed down to this share of the budget, so one pass buys room for a while instead of running on every insert. */
 const LOW_WATER = 0.9;
 /** The downsampling interval grows by this factor per pass while still over budget. */
@@ -82,7 +90,14 @@ export class DiskBudget {
   }
 
   overBudget(): boolean {
-    return this.usedBytes() > this.opts.budgetBytes;
+    const used = this.usedBytes();
+    return used > this.limit(used);
+  }
+
+  /** bytes the database may use now: the configured budget, or less when the disk itself is short of room. */
+  limit(used = this.usedBytes()): number {
+    const room = this.opts.headroom?.();
+    return room === undefined ? this.opts.budgetBytes : Math.min(this.opts.budgetBytes, Math.max(0, used + room));
   }
 
   /** Called for every shed step with the lane name, the policy and how many events it shed. */
@@ -112,8 +127,9 @@ export class DiskBudget {
   private async pass(): Promise<EnforceResult> {
     const usedBefore = this.usedBytes();
     const result: EnforceResult = { usedBefore, usedAfter: usedBefore, pruned: 0, shed: {}, overBudget: false };
-    if (usedBefore <= this.opts.budgetBytes) return result;
-    const target = Math.floor(this.opts.budgetBytes * LOW_WATER);
+    const budget = this.limit(usedBefore);
+    if (usedBefore <= budget) return result;
+    const target = Math.floor(budget * LOW_WATER);
     const under = () => this.usedBytes() <= target;
 
     result.pruned = await this.pruneAcked(under);
@@ -125,10 +141,10 @@ export class DiskBudget {
     if (!under()) this.count(result, 'coalesced', await this.coalesceState(under));
     this.rows.giveBack();
     result.usedAfter = this.usedBytes();
-    result.overBudget = result.usedAfter > this.opts.budgetBytes;
+    result.overBudget = result.usedAfter > budget;
     if (result.overBudget) {
       this.opts.log.error(
-        { usedBytes: result.usedAfter, budgetBytes: this.opts.budgetBytes },
+        { usedBytes: result.usedAfter, budgetBytes: budget },
         'disk budget exceeded by events that are never shed (critical); keeping them',
       );
     }
@@ -226,6 +242,15 @@ export class DiskBudget {
 
   /** Delete shed events (outbox row and event row) and count them, in one transaction. */
   private shed(lane: number, policy: ShedPolicy, victims: readonly Candidate[]): number {
+    let count = 0;
+    // Small transactions: each needs WAL room for the pages it touches, and on a nearly full disk that is all there
+    // is (the WAL is reused after each checkpoint instead of growing by a whole chunk's pages).
+    for (let i = 0; i < victims.length; i += SHED_TX_ROWS)
+      count += this.shedSlice(lane, policy, victims.slice(i, i + SHED_TX_ROWS));
+    return count;
+  }
+
+  private shedSlice(lane: number, policy: ShedPolicy, victims: readonly Candidate[]): number {
     if (victims.length === 0) return 0;
     const { count, bytes } = this.rows.shed(lane, policy, victims);
     if (count === 0) return 0;

@@ -1,4 +1,3 @@
-import { fullJitter } from 'exponential-backoff/dist/jitter/full/full.jitter.js';
 import { ErrorCode, PortierError } from '../core/errors.js';
 import type { BackoffSettings } from '../core/links.js';
 
@@ -12,15 +11,20 @@ export const NETWORK_BACKOFF: Required<BackoffSettings> = { initialMs: 250, maxM
  * (a uniform draw in [0, delay], the AWS "full jitter" scheme), so gateways that lost the same broker do not
  * return in step.
  *
- * Built on the `exponential-backoff` package's jitter rather than its `backOff()` loop: that loop sleeps on a
- * timer it never exposes, so a link could not cancel a pending wait when it is stopped.
+ * The one backoff of the project: the links' reconnects and the cloud connection's. A loop of its own rather than
+ * a library's `backOff()`, which sleeps on a timer it never exposes (a link could not cancel a pending wait when it
+ * is stopped). `random` is injectable so a test can pin the draws.
  */
 export class Backoff {
   private attempt = 0;
   readonly initialMs: number;
   readonly maxMs: number;
 
-  constructor(settings: BackoffSettings | undefined, defaults: Required<BackoffSettings>) {
+  constructor(
+    settings: BackoffSettings | undefined,
+    defaults: Required<BackoffSettings>,
+    private readonly random: () => number = Math.random,
+  ) {
     // One side given alone moves the other's default out of its way rather than making a contradiction.
     this.initialMs = settings?.initialMs ?? Math.min(defaults.initialMs, settings?.maxMs ?? Number.POSITIVE_INFINITY);
     this.maxMs = settings?.maxMs ?? Math.max(defaults.maxMs, this.initialMs);
@@ -38,9 +42,9 @@ export class Backoff {
     return Math.min(this.initialMs * 2 ** this.attempt, this.maxMs);
   }
 
-  /** ms to wait before the next attempt, in [0, ceiling()]; each call moves one step up the curve. */
+  /** ms to wait before the next attempt, in [0, ceiling()); each call moves one step up the curve. */
   next(): number {
-    const delay = fullJitter(this.ceiling());
+    const delay = Math.floor(this.random() * this.ceiling());
     if (this.ceiling() < this.maxMs) this.attempt += 1;
     return delay;
   }

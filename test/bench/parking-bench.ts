@@ -150,6 +150,7 @@ async function localRepublishRate(broker: Broker): Promise<{ rate: number; skipp
       pub.publish({
         id: `01J${String(k).padStart(23, '0')}`,
         seq: k + 1,
+        epoch: '01JBENCHEPOCH0000000000000',
         gw: 'bench-gw',
         dev: s.id,
         type: 'parking.occupancy',

@@ -14,6 +14,7 @@ const BENCHES: Array<{ title: string; load: () => Promise<Bench> }> = [
     load: async () => (await import('./parking-bench.js')).parkingBench,
   },
   { title: 'Cloud sync: backlog drain', load: async () => (await import('./sync-bench.js')).syncBench },
+  { title: 'Start: backlog to READY', load: async () => (await import('./start-bench.js')).startBench },
   { title: 'Access: scan to relay', load: async () => (await import('./access-latency-bench.js')).accessLatencyBench },
 ];
 

@@ -6,6 +6,7 @@ import { cloudSchema } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { openStore } from '../../src/store/store.js';
 import { CloudSync } from '../../src/sync/service.js';
+import { eventually } from '../helpers/eventually.js';
 import { type Broker, freePort, startMosquitto, stopProcess } from '../helpers/mosquitto.js';
 import { tempDir } from '../helpers/tmp.js';
 import type { BenchRow } from './types.js';
@@ -154,7 +155,7 @@ async function bridgeDrain(brokerA: Broker, brokerB: Broker): Promise<number> {
   const first = await subscriber(brokerB, 'bench/x', 'bench-bridge-sub');
   await first.stop();
   // The bridge must have been up once: mosquitto queues for a bridge only after it has connected.
-  await waitFor(async () => (await probeBridge(brokerA, brokerB)) === true, 20_000);
+  await eventually(async () => (await probeBridge(brokerA, brokerB)) === true, 20_000);
   await brokerB.stop();
   const body = JSON.stringify({
     id: '01JZZZZZZZZZZZZZZZZZZZZZZZ',
@@ -274,14 +275,6 @@ function once(client: MqttClient, event: 'connect'): Promise<void> {
     client.once(event, () => resolve());
     client.once('error', reject);
   });
-}
-
-async function waitFor(cond: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(200);
-  }
 }
 
 const invoked = process.argv[1] ?? '';

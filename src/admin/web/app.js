@@ -5,16 +5,9 @@ import { ApiError, api, followEvents, getToken, setToken } from './api.js';
 import { $, age, bytes, fill, h } from './dom.js';
 import { setupAddDevice, setupPassCheck } from './forms.js';
 import { deviceCard, eventRow, sectionOf, zoneCard } from './render.js';
+import { STATE_TYPES } from './state-types.js';
 
 const MAX_EVENTS = 200;
-const STATE_TYPES = new Set([
-  'door.state',
-  'lock.state',
-  'parking.occupancy',
-  'parking.zone',
-  'weather.reading',
-  'device.health',
-]);
 
 const view = {
   devices: new Map(),

@@ -15,7 +15,12 @@ export const stateDirOption = { 'state-dir': { type: 'string' } } as const;
 export function withAccess<T>(args: ParsedArgs, io: CliIo, fn: (access: AccessService, store: Store) => T): T {
   const stateDir = str(args, 'state-dir') ?? io.env.PORTIER_STATE_DIR;
   if (!stateDir) throw new UsageError('give --state-dir DIR or set PORTIER_STATE_DIR');
-  const store = openStore({ stateDir, gatewayId: io.env.PORTIER_GATEWAY_ID ?? 'cli', log: silentLogger() });
+  const store = openStore({
+    stateDir,
+    gatewayId: io.env.PORTIER_GATEWAY_ID ?? 'cli',
+    log: silentLogger(),
+    borrow: true,
+  });
   try {
     return fn(new AccessService({ store }), store);
   } finally {

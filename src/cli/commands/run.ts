@@ -4,7 +4,9 @@ import { startOperatorSurface } from '../../admin/operator.js';
 import { createSdNotifier, startWatchdog } from '../../admin/sd-notify.js';
 import { Gateway } from '../../app/gateway.js';
 import { loadConfigFile } from '../../config/load.js';
+import { reasonOf } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
+import { isDiskFull } from '../../store/disk-space.js';
 import { defaultTransports } from '../../transports/index.js';
 import { type Command, str, UsageError } from '../command.js';
 
@@ -34,7 +36,7 @@ export const runCommand: Command = {
  */
 export async function runUntilSignalled(gateway: Gateway, log: ReturnType<typeof createLogger>): Promise<void> {
   const sd = createSdNotifier({ log });
-  await gateway.start();
+  await gateway.start({ holdBackground: true });
   const { admin, privacy } = gateway.config;
   const ops = await startOperatorSurface(gateway, {
     log,
@@ -46,20 +48,46 @@ export async function runUntilSignalled(gateway: Gateway, log: ReturnType<typeof
       : {}),
   });
   sd.ready(`${gateway.hosts.size} devices`);
+  // After READY: these read the whole backlog or the whole file, and the doors must not wait for them.
+  gateway.startBackground();
+  void gateway.checkIntegrity();
   // A device that is down is the device's problem; a store that cannot answer is the gateway's, and a restart helps.
   const watchdog = startWatchdog({ notifier: sd, log, isHealthy: () => gateway.healthy() });
   await new Promise<void>((resolve) => {
-    closeWithGrace(
-      { delay: STOP_GRACE_MS, logger: { error: (m: unknown) => log.error(m) } },
-      async ({ signal, err }) => {
-        if (err) log.fatal({ err }, 'fatal error, stopping');
+    let fatal: unknown;
+    const closer = closeWithGrace(
+      {
+        delay: STOP_GRACE_MS,
+        logger: { error: (m: unknown) => log.error(m) },
+        // Errors are sorted below: a write that failed on a full disk must not stop the doors.
+        skip: ['uncaughtException', 'unhandledRejection'],
+      },
+      async ({ signal }) => {
+        if (fatal !== undefined) log.fatal({ err: fatal }, 'fatal error, stopping');
         else log.info({ signal }, 'stopping');
         sd.stopping();
         watchdog.stop();
         await gateway.stop();
         sd.close();
         resolve();
+        if (fatal !== undefined) process.exit(1);
       },
     );
+    const onError = (err: unknown): void => {
+      if (isDiskFull(err) && fatal === undefined) {
+        // The write was rolled back whole; the disk guard keeps what it can off the disk and raises the alarm.
+        log.error({ err: reasonOf(err) }, 'a write failed because the disk is full; the gateway keeps running');
+        gateway.store.events.relieve(err);
+        return;
+      }
+      if (fatal !== undefined) {
+        log.error({ err }, 'second error while stopping, exiting');
+        process.exit(1);
+      }
+      fatal = err;
+      void closer.close();
+    };
+    process.on('uncaughtException', onError);
+    process.on('unhandledRejection', onError);
   });
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpioDoorStub } from '../../../firmware-stubs/gpio-door.js';
 import { rotateAdminToken } from '../../../src/admin/auth.js';
 import { eventually } from '../../helpers/daemon.js';
-import { type AdminHarness, startAdminHarness, until } from './harness.js';
+import { type AdminHarness, startAdminHarness } from './harness.js';
 
 describe('admin API: authentication and devices', () => {
   let h: AdminHarness;
@@ -69,7 +69,7 @@ describe('admin API: authentication and devices', () => {
     expect(shown.settings).toMatchObject({ relay_pin: 17, contact_pin: 27, open_time_ms: 5000 });
     const list = await h.call('GET', '/api/devices');
     expect(list.body.devices.map((d: { id: string }) => d.id)).toEqual(['door-1', 'file-lock']);
-    await until(
+    await eventually(
       async () => (await h.call('GET', '/api/devices/door-1')).body.state.state === 'closed',
       5000,
       'door state shown',
@@ -174,7 +174,7 @@ describe('admin API: authentication and devices', () => {
       body: { driver: 'serial-qr-reader', settings: { path: '/nonexistent/ttyQR', lock: 'door-3' } },
     });
     expect(qr.status).toBe(201);
-    const reading = await until(
+    const reading = await eventually(
       async () => {
         const r = await h.call('POST', '/api/devices/qr-9/test');
         // The host knows at once; the state follows when the device.health event is committed (next turn).

@@ -12,7 +12,7 @@ import { EVENT_TYPES } from '../../../src/core/events.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { Outbox } from '../../../src/store/outbox.js';
 import { eventually } from '../../helpers/daemon.js';
-import { type AdminHarness, openStream, startAdminHarness, until } from './harness.js';
+import { type AdminHarness, openStream, startAdminHarness } from './harness.js';
 
 /** One metric sample from Prometheus text, or undefined. */
 function sample(text: string, name: string, labels: string): number | undefined {
@@ -72,7 +72,7 @@ describe('admin API: event log, live stream, outbox, health and metrics', () => 
     expect(live.status).toBe(200);
     const alarmsOnly = await openStream(h, { query: '?type=alarm' });
     door.open();
-    await until(async () => live.events.some((m) => m.event.type === 'alarm'), 5000, 'alarm on the stream');
+    await eventually(async () => live.events.some((m) => m.event.type === 'alarm'), 5000, 'alarm on the stream');
     const forced = live.events.find((m) => m.event.type === 'door.state');
     expect(forced?.event.data).toEqual({ state: 'forced', locked: true });
     expect(forced?.id).toBe(forced?.event.seq);
@@ -87,13 +87,13 @@ describe('admin API: event log, live stream, outbox, health and metrics', () => 
     await eventually(() => h.events.at(-1)?.type === 'alarm', 5000, 'second alarm');
     const resumed = await openStream(h, { lastEventId: lastSeen });
     const missed = h.events.filter((e) => e.seq > lastSeen).map((e) => e.seq);
-    await until(async () => resumed.events.length >= missed.length, 5000, 'replay');
+    await eventually(async () => resumed.events.length >= missed.length, 5000, 'replay');
     expect(resumed.events.map((m) => m.id)).toEqual(missed);
     door.close();
-    await until(async () => resumed.events.at(-1)?.event.data.state === 'closed', 5000, 'live after replay');
+    await eventually(async () => resumed.events.at(-1)?.event.data.state === 'closed', 5000, 'live after replay');
     resumed.close();
 
-    await until(async () => alarmsOnly.events.length >= 2, 5000, 'filtered stream');
+    await eventually(async () => alarmsOnly.events.length >= 2, 5000, 'filtered stream');
     expect(alarmsOnly.events.every((m) => m.event.type === 'alarm')).toBe(true);
     alarmsOnly.close();
   });
@@ -209,11 +209,14 @@ describe('admin API with the cloud sync running', () => {
     h.gateway.store.events.recordNow({ dev: 'door-1', type: 'alarm', data: { alarm: 'test' } });
     const fromTable = outboxResponse.parse((await h.call('GET', '/api/outbox')).body);
     await h.admin.close(); // one admin API per gateway: its metrics are registered once
+    // The backlog on disk is counted on a thread of its own after the start.
+    const backlog = new Outbox(h.gateway.store.db);
+    await backlog.counted;
     const synced = await startAdmin(h.gateway, {
       listen: '127.0.0.1:0',
       stateDir: h.stateDir,
       log: silentLogger(),
-      backlog: new Outbox(h.gateway.store.db),
+      backlog,
     });
     try {
       const res = await fetch(`${synced.url}/api/outbox`, { headers: { authorization: `Bearer ${synced.token}` } });

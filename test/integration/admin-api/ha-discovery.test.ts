@@ -6,7 +6,7 @@ import { type HaDiscoveryHandle, startHaDiscovery } from '../../../src/admin/ha-
 import { eventually } from '../../helpers/daemon.js';
 import { type Broker, startMosquitto } from '../../helpers/mosquitto.js';
 import { DISCOVERY_TOPIC, SCHEMAS } from '../../unit/admin/ha-schema.js';
-import { type AdminHarness, startAdminHarness, until } from './harness.js';
+import { type AdminHarness, startAdminHarness } from './harness.js';
 
 /** What a subscriber to `homeassistant/#` holds: the last payload per topic, with its retain flag and a count. */
 class DiscoveryWatcher {
@@ -141,7 +141,7 @@ describe('Home Assistant discovery and commands on a real mosquitto', () => {
     await client.publishAsync('portier/nobody/set', 'UNLOCK', { qos: 1 });
     const counter = h.gateway.metrics.registry.getSingleMetric('portier_ha_commands_total') as Counter<string>;
     const refused = () => h.gateway.metrics.valueOf(counter, { result: 'refused' });
-    await until(async () => (await refused()) === 3, 10_000, 'three refusals');
+    await eventually(async () => (await refused()) === 3, 10_000, 'three refusals');
     expect(await h.gateway.metrics.valueOf(counter, { result: 'ok' })).toBe(3);
     expect((await h.call('GET', '/healthz')).status).toBe(200);
   });

@@ -70,21 +70,6 @@ export async function startAdminHarness(
   };
 }
 
-/** Poll an async check until it gives a value that is not undefined/false, or fail after `timeoutMs`. */
-export async function until<T>(
-  check: () => Promise<T | undefined | false>,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** A client of /api/events/stream: the events received (parsed), in order. */
 export interface StreamClient {
   events: Array<{ id: number; event: Json }>;

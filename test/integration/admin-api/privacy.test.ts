@@ -9,9 +9,10 @@ import { issuePass } from '../../../src/access/issue.js';
 import { pinCode, pinSlot } from '../../../src/access/pin.js';
 import { parsePinSecret } from '../../../src/store/pin-store.js';
 import { PortierProcess, ROOT } from '../../helpers/daemon.js';
+import { eventually } from '../../helpers/eventually.js';
 import { freePort } from '../../helpers/mosquitto.js';
 import { type Rig, startRig } from '../../helpers/rig.js';
-import { type Json, until } from './harness.js';
+import type { Json } from './harness.js';
 import { makeIssuer } from './issuer.js';
 
 /** The daemon with its operator surface, as a process from dist/ (see fixtures/admin-daemon.ts). */
@@ -68,7 +69,7 @@ describe('privacy over a whole daemon session', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     daemon = new Session(proc);
-    await until(async () => daemon.has('admin API and dashboard listening'), 20_000, 'admin API up');
+    await eventually(async () => daemon.has('admin API and dashboard listening'), 20_000, 'admin API up');
     url = `http://127.0.0.1:${port}`;
     token = readFileSync(join(rig.stateDir, 'admin-token'), 'utf8').trim();
     const api = async (method: string, path: string, body?: unknown, bearer = token) => {
@@ -91,11 +92,11 @@ describe('privacy over a whole daemon session', () => {
 
     // At the QR reader: the single-use pass opens once, then is spent; a pass for another door is refused.
     await rig.qr.scan(single.token);
-    await until(async () => (await decisions()).length === 1, 15_000, 'first decision');
+    await eventually(async () => (await decisions()).length === 1, 15_000, 'first decision');
     await rig.qr.scan(single.token);
     await rig.qr.scan(elsewhere.token);
     await rig.qr.scan('PT1:NOT-A-PASS-%%%');
-    await until(async () => (await decisions()).length === 4, 15_000, 'four decisions');
+    await eventually(async () => (await decisions()).length === 4, 15_000, 'four decisions');
     expect((await decisions()).map((e) => e.data.reason)).toEqual(['ok', 'uses_exhausted', 'wrong_lock', 'malformed']);
 
     // At the dashboard: a dry-run check of the same pass, and of a keypad code.

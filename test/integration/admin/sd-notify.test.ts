@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SdNotifier } from '../../../src/admin/sd-notify.js';
+import { eventually } from '../../helpers/eventually.js';
 
 /**
  * The notify protocol against a real AF_UNIX datagram socket bound by the test (playing systemd's part), with the
@@ -24,14 +25,6 @@ const dgram = createRequire(import.meta.url)('unix-dgram') as {
 const here = fileURLToPath(new URL('.', import.meta.url));
 const LOADER = join(here, 'fixtures', 'ts-loader.mjs');
 const CHILD = join(here, 'fixtures', 'notify-child.ts');
-
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** One received datagram as its assignments, in arrival order. */
 type Message = Record<string, string>;
@@ -113,15 +106,15 @@ describe('sd_notify over a real unix datagram socket', () => {
       PORTIER_TEST_HEALTH_FILE: healthFile,
     });
 
-    await waitFor('READY=1', () => received.some((m) => m.READY === '1'));
+    await eventually(() => received.some((m) => m.READY === '1'), 20_000, 'READY=1');
     expect(received[0]).toEqual({ READY: '1', STATUS: 'started' });
-    await waitFor('three healthy ticks', () => ticks().filter((t) => t.healthy).length >= 3);
+    await eventually(() => ticks().filter((t) => t.healthy).length >= 3, 20_000, 'three healthy ticks');
     const healthyPings = received.filter((m) => m.WATCHDOG === '1').length;
     expect(healthyPings).toBeGreaterThanOrEqual(3);
 
     // Turn unhealthy: the pings must stop, and systemctl status must say why.
     writeFileSync(healthFile, 'store stuck');
-    await waitFor('five unhealthy ticks', () => ticks().filter((t) => !t.healthy).length >= 5);
+    await eventually(() => ticks().filter((t) => !t.healthy).length >= 5, 20_000, 'five unhealthy ticks');
     expect(received.some((m) => m.STATUS === 'unhealthy: store stuck')).toBe(true);
     const all = ticks();
     for (const [i, t] of all.entries()) {
@@ -139,12 +132,12 @@ describe('sd_notify over a real unix datagram socket', () => {
     // Healthy again: pings resume.
     const before = received.filter((m) => m.WATCHDOG === '1').length;
     writeFileSync(healthFile, 'healthy');
-    await waitFor('pings to resume', () => received.filter((m) => m.WATCHDOG === '1').length >= before + 2);
+    await eventually(() => received.filter((m) => m.WATCHDOG === '1').length >= before + 2, 20_000, 'pings to resume');
     expect(received.some((m) => m.STATUS === 'running')).toBe(true);
 
     const exited = new Promise<number | null>((r) => child?.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
-    await waitFor('STOPPING=1', () => received.some((m) => m.STOPPING === '1'));
+    await eventually(() => received.some((m) => m.STOPPING === '1'), 20_000, 'STOPPING=1');
     expect(await exited).toBe(0);
   });
 
@@ -162,7 +155,7 @@ describe('sd_notify over a real unix datagram socket', () => {
     const n = new SdNotifier({ env: { NOTIFY_SOCKET: socketPath } });
     expect(n.status('door 3 jammed\nREADY=1')).toBe(true);
     n.close();
-    await waitFor('one datagram', () => raw.length === 1);
+    await eventually(() => raw.length === 1, 20_000, 'one datagram');
     expect(raw).toEqual(['STATUS=door 3 jammed READY=1']);
   });
 

@@ -1,3 +1,5 @@
+import { describe, expect, it } from 'vitest';
+import { DRIVERS } from '../../../devices/index.js';
 import { encodeCard } from '../../../devices/readers/wiegand-codec.js';
 import { ChirpstackSensorStub } from '../../../firmware-stubs/chirpstack-sensor.js';
 import { CoapBaySensorStub } from '../../../firmware-stubs/coap-bay-sensor.js';
@@ -19,7 +21,7 @@ import { TtsSensorStub } from '../../../firmware-stubs/tts-sensor.js';
 import { WiegandReaderStub } from '../../../firmware-stubs/wiegand-reader.js';
 import { SimGpioDevice } from '../../../src/transports/gpio/sim.js';
 import { freePort } from '../../helpers/mosquitto.js';
-import { driverContract } from './contract.js';
+import { contracted, driverContract, NO_BAD_INPUT } from './contract.js';
 
 driverContract('gpio-relay-lock', async ({ gpioDir }) => {
   const door = new GpioDoorStub({ dir: gpioDir, relayLine: 5, contactLine: 6, walkThrough: false });
@@ -312,4 +314,18 @@ driverContract('shelly-ht', async () => {
     produceBad: { reason: 'garbage', run: () => ht.send({ payload: '{"X":[]}' }) },
     stop: () => ht.stop(),
   };
+});
+
+describe('driver contract coverage', () => {
+  it('runs the contract for every registered driver (a new driver without one fails here)', () => {
+    expect([...contracted].sort()).toEqual(DRIVERS.map((d) => d.id).sort());
+  });
+
+  it('excuses from the rejected-input test only registered drivers, each with a reason', () => {
+    const ids = new Set(DRIVERS.map((d) => d.id));
+    for (const [id, why] of Object.entries(NO_BAD_INPUT)) {
+      expect(ids.has(id), id).toBe(true);
+      expect(why.length).toBeGreaterThan(20);
+    }
+  });
 });

@@ -136,20 +136,31 @@ describe('a zone of 500 flapping bays', () => {
       60_000,
       `a zone event with ${occupied} occupied`,
     );
-    // Settle: nothing pending may change the count afterwards.
-    await new Promise((r) => setTimeout(r, 500));
-    gateway.store.events.flush();
+    // Every uplink has been decoded and committed (each ChirpStack uplink is one event; every bay's last event says
+    // what its sensor last said): nothing pending can change the count afterwards.
+    const chirpCount = () =>
+      events.filter((e) => e.type === 'parking.occupancy' && Number(e.dev.slice(4)) < CHIRPSTACK_BAYS).length;
+    const lastOf = () => {
+      const m = new Map<string, boolean>();
+      for (const e of events) if (e.type === 'parking.occupancy') m.set(e.dev, e.data.occupied as boolean);
+      return m;
+    };
+    await eventually(
+      () => {
+        gateway.store.events.flush();
+        const seen = lastOf();
+        return chirpCount() >= sentChirp && [...last].every(([i, occ]) => seen.get(bayId(i)) === occ);
+      },
+      60_000,
+      'every uplink committed',
+    );
     expect(zoneEvents().at(-1)?.data).toEqual({ zone: 'market', capacity: BAYS, occupied, free: BAYS - occupied });
     const status = (await gateway.hosts.get('market')!.command('status', {})) as Record<string, unknown>;
     expect(status).toMatchObject({ zone: 'market', capacity: BAYS, occupied, free: BAYS - occupied, unknown: 0 });
     // Each bay's last occupancy event agrees with what its sensor last said.
-    const lastEvent = new Map<string, boolean>();
-    for (const e of events) if (e.type === 'parking.occupancy') lastEvent.set(e.dev, e.data.occupied as boolean);
+    const lastEvent = lastOf();
     for (const [i, occ] of last) expect(lastEvent.get(bayId(i)), bayId(i)).toBe(occ);
     // Every uplink of a ChirpStack bay (they report every uplink) became exactly one committed event.
-    const chirpEvents = events.filter(
-      (e) => e.type === 'parking.occupancy' && Number(e.dev.slice(4)) < CHIRPSTACK_BAYS,
-    ).length;
-    expect(chirpEvents).toBe(sentChirp);
+    expect(chirpCount()).toBe(sentChirp);
   });
 });

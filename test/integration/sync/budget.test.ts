@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PortierEvent } from '../../../src/core/events.js';
 import { LANE_CODES } from '../../../src/store/event-log.js';
+import { eventually } from '../../helpers/eventually.js';
 import { type Broker, freePort, startMosquitto } from '../../helpers/mosquitto.js';
-import { CloudConsumer, openTestSync, type TestSync, testCloudConfig, until } from './harness.js';
+import { CloudConsumer, openTestSync, type TestSync, testCloudConfig } from './harness.js';
 import { TcpGate } from './tcp-gate.js';
 
 const MiB = 1024 * 1024;
@@ -84,7 +85,7 @@ describe('disk budget', () => {
     gate = await TcpGate.open(port, route);
     const consumer = cloud;
     const sync = gw.sync;
-    await until(() => sync.connection.state === 'up' && sync.uplink.idle(), 30_000, 'backlog drained');
+    await eventually(() => sync.connection.state === 'up' && sync.uplink.idle(), 30_000, 'backlog drained');
     const received = consumer.events();
     const ids = new Set(received.map((e) => e.id));
     for (const e of critical) expect(ids.has(e.id)).toBe(true);

@@ -119,16 +119,6 @@ export class CloudConsumer {
   }
 }
 
-/** Poll until `check` is truthy; async checks allowed. */
-export async function until(check: () => unknown, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** Poll until `check` is truthy or the time is up; says which, so the caller can assert with a useful message. */
 export async function settle(check: () => unknown, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;

@@ -2,6 +2,7 @@ import { chmodSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { laneOf, type PortierEvent } from '../../../src/core/events.js';
 import type { Store } from '../../../src/store/store.js';
+import { eventually } from '../../helpers/eventually.js';
 import { type Broker, freePort, startMosquitto } from '../../helpers/mosquitto.js';
 import { tempDir } from '../../helpers/tmp.js';
 import {
@@ -12,7 +13,6 @@ import {
   settle,
   type TestSync,
   testCloudConfig,
-  until,
 } from './harness.js';
 import { TcpGate } from './tcp-gate.js';
 
@@ -93,22 +93,22 @@ describe('cloud uplink through outages', () => {
     gw.sync.start();
     const load = startLoad(gw.store);
     const { sync } = gw;
-    await until(() => sync.uplink.counters.eventsAcked > 1000, 20_000, 'first thousand acknowledged');
+    await eventually(() => sync.uplink.counters.eventsAcked > 1000, 20_000, 'first thousand acknowledged');
 
     await broker.stop();
-    await until(() => sync.connection.state !== 'up', 10_000, 'gateway notices the outage');
+    await eventually(() => sync.connection.state !== 'up', 10_000, 'gateway notices the outage');
     // PUBACKs the broker sent before it stopped are all read by now (they precede the close on the socket).
     const ackedAtStop = sync.uplink.counters.eventsAcked;
     const ticksAtStop = load.ticks();
-    await until(() => load.ticks() > ticksAtStop + 100, 20_000, 'a second of events during the outage');
+    await eventually(() => load.ticks() > ticksAtStop + 100, 20_000, 'a second of events during the outage');
     // Nothing can have been acknowledged while the broker was down.
     expect(sync.uplink.counters.eventsAcked).toBe(ackedAtStop);
     expect(sync.outbox.total()).toBeGreaterThan(500);
 
     await broker.restart();
-    await until(() => sync.connection.state === 'up', 20_000, 'gateway reconnects');
+    await eventually(() => sync.connection.state === 'up', 20_000, 'gateway reconnects');
     const ticksAtRestart = load.ticks();
-    await until(() => load.ticks() > ticksAtRestart + 50, 20_000, 'events after the restart');
+    await eventually(() => load.ticks() > ticksAtRestart + 50, 20_000, 'events after the restart');
     load.stop();
     gw.store.events.flush();
     const produced = producedIds(gw.store);
@@ -133,11 +133,11 @@ describe('cloud uplink through outages', () => {
     const { sync } = gw;
     for (let cut = 0; cut < 5; cut++) {
       const before = sync.uplink.counters.eventsAcked;
-      await until(() => sync.uplink.counters.eventsAcked > before + 300, 20_000, `traffic before cut ${cut}`);
+      await eventually(() => sync.uplink.counters.eventsAcked > before + 300, 20_000, `traffic before cut ${cut}`);
       await gate.cut();
-      await until(() => sync.connection.state !== 'up', 20_000, `gateway notices cut ${cut}`);
+      await eventually(() => sync.connection.state !== 'up', 20_000, `gateway notices cut ${cut}`);
       await gate.reopen();
-      await until(() => sync.connection.state === 'up', 20_000, `gateway back after cut ${cut}`);
+      await eventually(() => sync.connection.state === 'up', 20_000, `gateway back after cut ${cut}`);
     }
     load.stop();
     gw.store.events.flush();

@@ -1,8 +1,9 @@
 import { connect } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../../src/demo/embedded-broker.js';
+import { eventually } from '../../helpers/eventually.js';
 import { type Broker, startMosquitto } from '../../helpers/mosquitto.js';
-import { CloudConsumer, openTestSync, producedIds, type TestSync, testCloudConfig, until } from './harness.js';
+import { CloudConsumer, openTestSync, producedIds, type TestSync, testCloudConfig } from './harness.js';
 import { TcpGate } from './tcp-gate.js';
 
 /** The retained value of a topic, read by a fresh client (so it proves retention, not live delivery). */
@@ -49,7 +50,7 @@ describe('cloud connection', () => {
     gw.store.events.recordNow({ dev: 'door-1', type: 'alarm', data: { alarm: 'forced' } });
     gw.sync.start();
     const consumer = cloud;
-    await until(() => consumer.ids().size === 1, 10_000, 'the event');
+    await eventually(() => consumer.ids().size === 1, 10_000, 'the event');
     expect(gw.sync.connection.session?.version).toBe(5);
   });
 
@@ -66,7 +67,7 @@ describe('cloud connection', () => {
     for (let i = 0; i < 3; i++) gw.store.events.recordNow({ dev: 'door-1', type: 'alarm', data: { i } });
     gw.sync.start();
     const sync = gw.sync;
-    await until(() => received.length >= 3 && sync.uplink.idle(), 10_000, 'three events over 3.1.1');
+    await eventually(() => received.length >= 3 && sync.uplink.idle(), 10_000, 'three events over 3.1.1');
     expect(gw.sync.connection.session?.version).toBe(4);
     expect(new Set(received)).toEqual(new Set(producedIds(gw.store)));
     sub.end(true);
@@ -79,15 +80,15 @@ describe('cloud connection', () => {
     gw.sync.start();
     const topic = 'portier/gw-will/up/status';
     const sync = gw.sync;
-    await until(() => sync.connection.state === 'up', 10_000, 'connected');
-    await until(async () => (await retained(broker!.url, topic)) === 'online', 10_000, 'online retained');
+    await eventually(() => sync.connection.state === 'up', 10_000, 'connected');
+    await eventually(async () => (await retained(broker!.url, topic)) === 'online', 10_000, 'online retained');
 
     // The broker sees the socket die without DISCONNECT and publishes the will.
     await gate.cut();
-    await until(async () => (await retained(broker!.url, topic)) === 'offline', 10_000, 'will published');
+    await eventually(async () => (await retained(broker!.url, topic)) === 'offline', 10_000, 'will published');
 
     await gate.reopen();
-    await until(async () => (await retained(broker!.url, topic)) === 'online', 10_000, 'online again');
+    await eventually(async () => (await retained(broker!.url, topic)) === 'online', 10_000, 'online again');
 
     await gw.close();
     gw = undefined;

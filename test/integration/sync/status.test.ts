@@ -80,6 +80,8 @@ describe('sync metrics', () => {
     const registry = new Registry();
     const config = cloudSchema.parse({ url: `mqtt://127.0.0.1:${await freePort()}`, disk_budget_bytes: 8_388_608 });
     const sync = new CloudSync({ config, gatewayId: 'gw-status', store, log: silentLogger(), registry });
+    // The backlog on disk is counted on a thread of its own, after the start.
+    await sync.outbox.counted;
     const text = await registry.metrics();
     expect(text).toContain('portier_sync_backlog_events{lane="critical"} 3');
     expect(text).toContain('portier_sync_backlog_events{lane="telemetry"} 7');

@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../helpers/eventually.js';
 import { type Broker, freePort, startMosquitto } from '../../helpers/mosquitto.js';
-import { CloudConsumer, openTestSync, producedIds, type TestSync, testCloudConfig, until } from './harness.js';
+import { CloudConsumer, openTestSync, producedIds, type TestSync, testCloudConfig } from './harness.js';
 import { type CertFiles, makeTestPki, type TestPki } from './pki.js';
 
 /**
@@ -60,7 +61,7 @@ describe('cloud uplink over TLS', () => {
     record(gw, 5);
     gw.sync.start();
     const { connection } = gw.sync;
-    await until(() => connection.failedAttempts >= 3, 20_000, 'three refused attempts');
+    await eventually(() => connection.failedAttempts >= 3, 20_000, 'three refused attempts');
     expect(connection.lastError).toMatch(/certificate|verify/i);
     expect(connection.connects).toBe(0);
     expect(gw.sync.outbox.total()).toBe(5);
@@ -73,7 +74,7 @@ describe('cloud uplink over TLS', () => {
     record(gw, 2);
     gw.sync.start();
     const { connection } = gw.sync;
-    await until(() => connection.failedAttempts >= 3, 20_000, 'three refused attempts');
+    await eventually(() => connection.failedAttempts >= 3, 20_000, 'three refused attempts');
     expect(connection.lastError).toMatch(/ALTNAME|does not match|not in the cert/i);
     expect(connection.connects).toBe(0);
     expect(gw.sync.outbox.total()).toBe(2);
@@ -91,7 +92,7 @@ describe('cloud uplink over TLS', () => {
     gw.sync.start();
     const consumer = cloud;
     const sync = gw.sync;
-    await until(() => consumer.ids().size >= 10 && sync.uplink.idle(), 20_000, 'ten events over mTLS');
+    await eventually(() => consumer.ids().size >= 10 && sync.uplink.idle(), 20_000, 'ten events over mTLS');
     expect(consumer.ids()).toEqual(new Set(producedIds(gw.store)));
     expect(consumer.status.get('portier/gw-tls/up/status')).toBe('online');
   });
@@ -103,7 +104,7 @@ describe('cloud uplink over TLS', () => {
     record(gw, 1);
     gw.sync.start();
     const { connection } = gw.sync;
-    await until(() => connection.failedAttempts >= 3, 20_000, 'three refused attempts');
+    await eventually(() => connection.failedAttempts >= 3, 20_000, 'three refused attempts');
     expect(connection.lastError).toMatch(/certificate required|alert/i);
     expect(connection.connects).toBe(0);
     expect(gw.sync.outbox.total()).toBe(1);

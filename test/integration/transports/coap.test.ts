@@ -5,8 +5,8 @@ import { ErrorCode, isPortierError } from '../../../src/core/errors.js';
 import type { CoapLink, CoapResponse } from '../../../src/core/links.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { createCoapLink } from '../../../src/transports/coap.js';
+import { eventually } from '../../helpers/eventually.js';
 import { stopProcess } from '../../helpers/mosquitto.js';
-import { waitFor } from './helpers/wait.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -74,7 +74,7 @@ describe('CoAP link against libcoap coap-server-notls', () => {
     const link = newLink();
     const seen: CoapResponse[] = [];
     const cancel = await link.observe(`${base}/time`, (res) => seen.push(res));
-    await waitFor(() => seen.length >= 3, 'three notifications', 20_000);
+    await eventually(() => seen.length >= 3, 20_000, 'three notifications');
     expect(seen.every((r) => r.code === '2.05' && r.payload.length > 0)).toBe(true);
     // The server's clock moves between notifications (one per second).
     expect(new Set(seen.map((r) => r.payload.toString())).size).toBeGreaterThan(1);
@@ -84,7 +84,7 @@ describe('CoAP link against libcoap coap-server-notls', () => {
     // none (at most one may already have been in flight when we cancelled).
     const reference: CoapResponse[] = [];
     const stopReference = await link.observe(`${base}/time?ticks`, (res) => reference.push(res));
-    await waitFor(() => reference.length >= 3, 'three reference notifications', 20_000);
+    await eventually(() => reference.length >= 3, 20_000, 'three reference notifications');
     expect(seen.length - after).toBeLessThanOrEqual(1);
     await stopReference();
   });

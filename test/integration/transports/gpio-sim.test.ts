@@ -4,9 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Bit, GpioBackend } from '../../../src/core/links.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { createGpioBackend } from '../../../src/transports/gpio/index.js';
+import { eventually } from '../../helpers/eventually.js';
 import { stopProcess } from '../../helpers/mosquitto.js';
 import { tempDir } from '../../helpers/tmp.js';
-import { waitFor } from './helpers/wait.js';
 
 const REGISTER = fileURLToPath(new URL('./helpers/ts-register.mjs', import.meta.url));
 const CHILD = fileURLToPath(new URL('./helpers/gpio-device-child.ts', import.meta.url));
@@ -34,12 +34,12 @@ class DeviceProcess {
   }
 
   async ready(): Promise<void> {
-    await waitFor(() => this.lines.includes('ready'), 'device process ready', 30_000);
+    await eventually(() => this.lines.includes('ready'), 30_000, 'device process ready');
   }
 
   async send(cmd: string): Promise<void> {
     this.proc.stdin?.write(`${cmd}\n`);
-    await waitFor(() => this.lines.includes(`done ${cmd}`), `device did "${cmd}"`);
+    await eventually(() => this.lines.includes(`done ${cmd}`), 15_000, `device did "${cmd}"`);
   }
 
   edges(line: number): Bit[] {
@@ -64,14 +64,14 @@ describe('sim GPIO across processes', () => {
     const seen: Bit[] = [];
     button.watch((v) => seen.push(v));
     await device.send('set 17 1');
-    await waitFor(() => seen.length >= 1, 'rising edge');
+    await eventually(() => seen.length >= 1, 15_000, 'rising edge');
     expect(button.read()).toBe(1);
     await device.send('burst 17 6');
-    await waitFor(() => seen.length >= 7, 'burst edges');
+    await eventually(() => seen.length >= 7, 15_000, 'burst edges');
     expect(seen).toEqual([1, 0, 1, 0, 1, 0, 1]);
     await device.send('set 17 0');
     await device.send('pulse 17 1');
-    await waitFor(() => seen.length >= 10, 'pulse edges');
+    await eventually(() => seen.length >= 10, 15_000, 'pulse edges');
     expect(seen.slice(7)).toEqual([0, 1, 0]);
   });
 
@@ -86,14 +86,14 @@ describe('sim GPIO across processes', () => {
     expect(contact.read()).toBe(1);
     await device.send('burst 5 4');
     await device.send('burst 6 5');
-    await waitFor(() => r.length >= 2 && c.length >= 1, 'rising edges and settled contact');
+    await eventually(() => r.length >= 2 && c.length >= 1, 15_000, 'rising edges and settled contact');
     expect(r).toEqual([1, 1]);
     // Five bounces end raw high, which is logical low on an active-low line: one report.
     expect(c).toEqual([0]);
     expect(contact.read()).toBe(0);
     // A sentinel on the rising line after the contact settled; no late bounce may follow.
     await device.send('burst 5 2');
-    await waitFor(() => r.length >= 3, 'sentinel edge');
+    await eventually(() => r.length >= 3, 15_000, 'sentinel edge');
     expect(c).toEqual([0]);
   });
 
@@ -102,9 +102,9 @@ describe('sim GPIO across processes', () => {
     const relay = backend.output(22, { initial: 0 });
     await device.send('watch 22');
     for (const v of [1, 0, 1, 1, 0, 1] as Bit[]) relay.write(v);
-    await waitFor(() => device.edges(22).length >= 4, 'relay edges');
+    await eventually(() => device.edges(22).length >= 4, 15_000, 'relay edges');
     expect(device.edges(22)).toEqual([1, 0, 1, 0, 1].slice(0, device.edges(22).length));
-    await waitFor(() => device.edges(22).length >= 5, 'all relay edges');
+    await eventually(() => device.edges(22).length >= 5, 15_000, 'all relay edges');
     expect(device.edges(22)).toEqual([1, 0, 1, 0, 1]);
     expect(relay.read()).toBe(1);
     await device.send('read 22');

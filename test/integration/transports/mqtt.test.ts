@@ -4,8 +4,8 @@ import { ErrorCode, isPortierError } from '../../../src/core/errors.js';
 import type { MqttLink, StateChange } from '../../../src/core/links.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { createMqttLink, type MqttLinkOptions } from '../../../src/transports/mqtt.js';
+import { eventually } from '../../helpers/eventually.js';
 import { freePort, startMosquitto } from '../../helpers/mosquitto.js';
-import { waitFor } from './helpers/wait.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -70,16 +70,16 @@ describe('MQTT link against a real mosquitto', () => {
     const plus = inbox(sub, 'portier/+/set');
     const hash = inbox(sub, 'portier/door-1/#');
     const exact = inbox(sub, 'portier/door-2/state');
-    await waitFor(() => sub.state === 'up', 'subscriber up');
+    await eventually(() => sub.state === 'up', 15_000, 'subscriber up');
     const { link: pub } = link({ url: b.url });
-    await waitFor(() => pub.state === 'up', 'publisher up');
+    await eventually(() => pub.state === 'up', 15_000, 'publisher up');
     await pub.publish('portier/door-1/set', 'open', { qos: 1 });
     await pub.publish('portier/door-2/state', '{"locked":true}', { qos: 1 });
     await pub.publish('portier/door-1/event/x', 'e', { qos: 1 });
     await pub.publish('other/door-1/set', 'nope', { qos: 1 });
     // A sentinel last: the broker keeps order per connection, so once it is here everything before it is too.
     await pub.publish('portier/door-2/state', 'end', { qos: 1 });
-    await waitFor(() => exact.some(([, p]) => p === 'end'), 'sentinel');
+    await eventually(() => exact.some(([, p]) => p === 'end'), 15_000, 'sentinel');
     expect(plus).toEqual([['portier/door-1/set', 'open']]);
     expect(hash).toEqual([
       ['portier/door-1/set', 'open'],
@@ -94,7 +94,7 @@ describe('MQTT link against a real mosquitto', () => {
   it('rejects publish with a transient error while offline instead of queueing', async () => {
     const port = await freePort();
     const { link: l, states } = link({ url: `mqtt://127.0.0.1:${port}` });
-    await waitFor(() => states.some((s) => s.state === 'down'), 'down (no broker)');
+    await eventually(() => states.some((s) => s.state === 'down'), 15_000, 'down (no broker)');
     expect(states.find((s) => s.state === 'down')?.reason).toMatch(/ECONNREFUSED/);
     const err = await l.publish('portier/x/event', 'lost?').catch((e: unknown) => e);
     expect(isPortierError(err, ErrorCode.TransportClosed)).toBe(true);
@@ -105,16 +105,16 @@ describe('MQTT link against a real mosquitto', () => {
     const b = await broker();
     const { link: sub, states } = link({ url: b.url, clientId: 'portier-test-sub' });
     const got = inbox(sub, 'portier/+/event');
-    await waitFor(() => sub.state === 'up', 'up');
+    await eventually(() => sub.state === 'up', 15_000, 'up');
     await b.stop();
-    await waitFor(() => sub.state === 'down' || sub.state === 'connecting', 'down after broker stop');
+    await eventually(() => sub.state === 'down' || sub.state === 'connecting', 15_000, 'down after broker stop');
     expect(states.find((s) => s.state === 'down')?.reason).toMatch(/MQTT/);
     await b.restart();
-    await waitFor(() => sub.state === 'up', 'up after broker restart');
+    await eventually(() => sub.state === 'up', 15_000, 'up after broker restart');
     const { link: pub } = link({ url: b.url });
-    await waitFor(() => pub.state === 'up', 'publisher up');
+    await eventually(() => pub.state === 'up', 15_000, 'publisher up');
     await pub.publish('portier/door-9/event', 'after restart', { qos: 1 });
-    await waitFor(() => got.length >= 1, 'delivery after restart');
+    await eventually(() => got.length >= 1, 15_000, 'delivery after restart');
     expect(got).toEqual([['portier/door-9/event', 'after restart']]);
   });
 
@@ -122,7 +122,7 @@ describe('MQTT link against a real mosquitto', () => {
     const b = await broker();
     const { link: watcher } = link({ url: b.url });
     const bridge = inbox(watcher, 'portier/bridge/state');
-    await waitFor(() => watcher.state === 'up', 'watcher up');
+    await eventually(() => watcher.state === 'up', 15_000, 'watcher up');
     const proxy = await cuttableProxy(b.port);
     const { link: gw } = link({
       url: proxy.url,
@@ -131,44 +131,48 @@ describe('MQTT link against a real mosquitto', () => {
       will: { topic: 'portier/bridge/state', payload: 'offline', retain: true },
       onlineMessage: { topic: 'portier/bridge/state', payload: 'online', retain: true },
     });
-    await waitFor(() => bridge.some(([, p]) => p === 'online'), 'online');
+    await eventually(() => bridge.some(([, p]) => p === 'online'), 15_000, 'online');
     proxy.cut();
-    await waitFor(() => bridge.some(([, p]) => p === 'offline'), 'last will');
+    await eventually(() => bridge.some(([, p]) => p === 'offline'), 15_000, 'last will');
     // The proxy still listens, so the link reconnects through it and says "online" again.
-    await waitFor(() => bridge.filter(([, p]) => p === 'online').length >= 2, 'online again');
+    await eventually(() => bridge.filter(([, p]) => p === 'online').length >= 2, 15_000, 'online again');
     expect(gw.state).toBe('up');
     expect(bridge.map(([, p]) => p)).toEqual(['online', 'offline', 'online']);
     // A graceful stop says "offline" itself (a clean DISCONNECT makes the broker drop the will).
     await gw.stop();
-    await waitFor(() => bridge.length >= 4, 'offline on stop');
+    await eventually(() => bridge.length >= 4, 15_000, 'offline on stop');
     expect(bridge.at(-1)?.[1]).toBe('offline');
   });
 
   it('subscribes filters added while up and stops delivering after unsubscribe', async () => {
     const b = await broker();
     const { link: l } = link({ url: b.url });
-    await waitFor(() => l.state === 'up', 'up');
+    await eventually(() => l.state === 'up', 15_000, 'up');
     const got: Msg[] = [];
     const off = l.subscribe('late/#', (t, p) => got.push([t, p.toString()]), { qos: 1 });
     // Publish to ourselves until the broker has the subscription (SUBACK is not exposed).
-    await waitFor(() => {
-      void l.publish('late/probe', 'p', { qos: 1 });
-      return got.length > 0;
-    }, 'late subscription active');
+    await eventually(
+      () => {
+        void l.publish('late/probe', 'p', { qos: 1 });
+        return got.length > 0;
+      },
+      15_000,
+      'late subscription active',
+    );
     off();
     const before = got.length;
     const { link: other } = link({ url: b.url });
     const control = inbox(other, 'late/#');
-    await waitFor(() => other.state === 'up', 'control up');
+    await eventually(() => other.state === 'up', 15_000, 'control up');
     await l.publish('late/after', 'x', { qos: 1 });
-    await waitFor(() => control.some(([t]) => t === 'late/after'), 'control got it');
+    await eventually(() => control.some(([t]) => t === 'late/after'), 15_000, 'control got it');
     expect(got.slice(before).some(([t]) => t === 'late/after')).toBe(false);
   });
 
   it('bounds publishes in flight and refuses bad URLs and topics with clear errors', async () => {
     const b = await broker();
     const { link: l } = link({ url: b.url, maxInflight: 2 });
-    await waitFor(() => l.state === 'up', 'up');
+    await eventually(() => l.state === 'up', 15_000, 'up');
     const results = await Promise.allSettled([1, 2, 3].map((i) => l.publish(`bound/${i}`, 'x', { qos: 1 })));
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
     const third = results[2] as PromiseRejectedResult;

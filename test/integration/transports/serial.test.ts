@@ -4,8 +4,8 @@ import { ErrorCode, isPortierError } from '../../../src/core/errors.js';
 import type { StateChange } from '../../../src/core/links.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { createSerialLink } from '../../../src/transports/serial.js';
+import { eventually } from '../../helpers/eventually.js';
 import { createPtyPair, type PtyPair } from '../../helpers/pty.js';
-import { waitFor } from './helpers/wait.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -42,11 +42,11 @@ describe('serial link over a socat pty pair', () => {
   it('frames lines, drops a 10 KB line with one overflow report, and still delivers the next line', async () => {
     const { link, frames, overflows, device } = await setup();
     link.start();
-    await waitFor(() => link.state === 'up', 'link up');
+    await eventually(() => link.state === 'up', 15_000, 'link up');
     await device.device.write('first\r\nsec');
     await device.device.write('ond\n');
     await device.device.write(`${'z'.repeat(10 * 1024)}\nafter the long one\n`);
-    await waitFor(() => frames.length >= 3, 'three lines');
+    await eventually(() => frames.length >= 3, 15_000, 'three lines');
     expect(frames).toEqual(['first', 'second', 'after the long one']);
     expect(overflows).toEqual([10 * 1024]);
   });
@@ -54,11 +54,11 @@ describe('serial link over a socat pty pair', () => {
   it('writes to the device and refuses writes while down', async () => {
     const { link, device, pair } = await setup();
     link.start();
-    await waitFor(() => link.state === 'up', 'link up');
+    await eventually(() => link.state === 'up', 15_000, 'link up');
     await link.write('PING\n');
-    await waitFor(() => Buffer.concat(device.received).toString() === 'PING\n', 'device got PING');
+    await eventually(() => Buffer.concat(device.received).toString() === 'PING\n', 15_000, 'device got PING');
     await pair.stop();
-    await waitFor(() => link.state === 'down', 'link down');
+    await eventually(() => link.state === 'down', 15_000, 'link down');
     const err = await link.write('x').catch((e: unknown) => e);
     expect(isPortierError(err, ErrorCode.TransportClosed)).toBe(true);
     expect((err as { isTransient(): boolean }).isTransient()).toBe(true);
@@ -67,19 +67,19 @@ describe('serial link over a socat pty pair', () => {
   it('reports down with a reason when the pty vanishes and comes back up when it returns', async () => {
     const { link, states, pair, frames } = await setup();
     link.start();
-    await waitFor(() => link.state === 'up', 'link up');
+    await eventually(() => link.state === 'up', 15_000, 'link up');
     await pair.stop();
-    await waitFor(() => link.state === 'down', 'link down');
+    await eventually(() => link.state === 'down', 15_000, 'link down');
     const down = states.find((s) => s.state === 'down');
     expect(down?.reason).toMatch(/serial/);
     const back = Date.now();
     await pair.start();
-    await waitFor(() => link.state === 'up', 'link up again');
+    await eventually(() => link.state === 'up', 15_000, 'link up again');
     // Recorded, not asserted (timing belongs in benchmarks): the 2 s backoff cap should make this about 2 s at most.
     console.info(`serial link up ${Date.now() - back} ms after the pty returned`);
     const again = await openDevice(pair);
     await again.device.write('hello again\n');
-    await waitFor(() => frames.includes('hello again'), 'line after reconnect');
+    await eventually(() => frames.includes('hello again'), 15_000, 'line after reconnect');
     const sequence = states.map((s) => s.state);
     expect(sequence.slice(0, 3)).toEqual(['connecting', 'up', 'down']);
     expect(sequence.at(-1)).toBe('up');
@@ -88,9 +88,9 @@ describe('serial link over a socat pty pair', () => {
   it('treats a silent device as down after idleTimeoutMs and reopens it', async () => {
     const { link, states, device } = await setup({ idleTimeoutMs: 300 });
     link.start();
-    await waitFor(() => states.some((s) => s.state === 'down'), 'idle down');
+    await eventually(() => states.some((s) => s.state === 'down'), 15_000, 'idle down');
     expect(states.find((s) => s.state === 'down')?.reason).toBe('no data for 300 ms');
-    await waitFor(() => states.filter((s) => s.state === 'up').length >= 2, 'reopened');
+    await eventually(() => states.filter((s) => s.state === 'up').length >= 2, 15_000, 'reopened');
     await device.device.write('alive\n');
     await link.stop();
     expect(link.state).toBe('stopped');
@@ -110,16 +110,16 @@ describe('serial link over a socat pty pair', () => {
     link.onState((s) => states.push(s));
     cleanups.push(() => link.stop());
     link.start();
-    await waitFor(() => states.filter((s) => s.state === 'down').length >= 3, 'three failed attempts');
+    await eventually(() => states.filter((s) => s.state === 'down').length >= 3, 15_000, 'three failed attempts');
     expect(states.find((s) => s.state === 'down')?.reason).toBe(
       'serial /nonexistent/portier-tty: no such file or directory',
     );
 
     const { link: fixed, frames, device } = await setup({ framing: { kind: 'fixed', length: 4 } });
     fixed.start();
-    await waitFor(() => fixed.state === 'up', 'fixed up');
+    await eventually(() => fixed.state === 'up', 15_000, 'fixed up');
     await device.device.write(Buffer.from('ABCDEFGH'));
-    await waitFor(() => frames.length >= 2, 'two frames');
+    await eventually(() => frames.length >= 2, 15_000, 'two frames');
     expect(frames).toEqual(['ABCD', 'EFGH']);
   });
 

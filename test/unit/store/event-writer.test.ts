@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { PortierEvent } from '../../../src/core/events.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { openStore, type Store } from '../../../src/store/store.js';
+import { eventually } from '../../helpers/eventually.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const log = silentLogger();
@@ -11,14 +12,6 @@ const require = createRequire(import.meta.url);
 
 function threaded(dir = tempDir()): Store {
   return openStore({ stateDir: dir, gatewayId: 'gw', log, writerThread: true });
-}
-
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('not within time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 function seqs(store: Store): number[] {
@@ -41,7 +34,7 @@ describe('event log with its writer thread', () => {
       for (let i = 0; i < 50; i++) store.events.record({ dev: `bay-${i}`, type: 'parking.occupancy', data: { i } });
       await new Promise((r) => setImmediate(r));
     }
-    await until(() => heard.length === 1000);
+    await eventually(() => heard.length === 1000, 5000, 'condition');
     expect(heard).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
     expect(store.events.givenBack).toBe(0);
     expect(seqs(store)).toHaveLength(1000);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { JitterBackoff } from '../../../src/sync/backoff.js';
 import { AdaptiveWindow } from '../../../src/sync/window.js';
+import { Backoff, NETWORK_BACKOFF } from '../../../src/transports/backoff.js';
 
 describe('adaptive in-flight window', () => {
   it('opens by one per acknowledgement while latency stays near its baseline, up to the maximum', () => {
@@ -47,16 +47,16 @@ describe('adaptive in-flight window', () => {
 
 describe('reconnect backoff with full jitter', () => {
   it('draws uniformly below a ceiling that doubles from the base up to the cap', () => {
-    const top = new JitterBackoff(100, 1000, () => 0.999_999);
+    const top = new Backoff({ initialMs: 100, maxMs: 1000 }, NETWORK_BACKOFF, () => 0.999_999);
     expect([1, 2, 3, 4, 5, 6].map(() => top.next())).toEqual([99, 199, 399, 799, 999, 999]);
-    const bottom = new JitterBackoff(100, 1000, () => 0);
+    const bottom = new Backoff({ initialMs: 100, maxMs: 1000 }, NETWORK_BACKOFF, () => 0);
     expect([1, 2, 3].map(() => bottom.next())).toEqual([0, 0, 0]);
-    const half = new JitterBackoff(100, 1000, () => 0.5);
+    const half = new Backoff({ initialMs: 100, maxMs: 1000 }, NETWORK_BACKOFF, () => 0.5);
     expect([1, 2, 3].map(() => half.next())).toEqual([50, 100, 200]);
   });
 
   it('starts again from the base after reset', () => {
-    const b = new JitterBackoff(100, 10_000, () => 0.999_999);
+    const b = new Backoff({ initialMs: 100, maxMs: 10_000 }, NETWORK_BACKOFF, () => 0.999_999);
     for (let i = 0; i < 10; i++) b.next();
     expect(b.ceiling()).toBe(10_000);
     b.reset();
@@ -65,7 +65,7 @@ describe('reconnect backoff with full jitter', () => {
 
   it('spreads the delays of many gateways over the whole interval', () => {
     const delays = Array.from({ length: 2000 }, () => {
-      const b = new JitterBackoff(1000, 60_000);
+      const b = new Backoff({ initialMs: 1000, maxMs: 60_000 }, NETWORK_BACKOFF);
       b.next();
       b.next();
       return b.next(); // ceiling 4000 ms

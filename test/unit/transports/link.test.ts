@@ -3,7 +3,7 @@ import type { StateChange } from '../../../src/core/links.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { Backoff, SERIAL_BACKOFF } from '../../../src/transports/backoff.js';
 import { ReconnectingLink } from '../../../src/transports/link.js';
-import { waitFor } from '../../integration/transports/helpers/wait.js';
+import { eventually } from '../../helpers/eventually.js';
 
 /** A link over a resource the test controls: each open() waits for the test to let it succeed or fail. */
 class ScriptedLink extends ReconnectingLink {
@@ -61,11 +61,11 @@ describe('ReconnectingLink', () => {
     expect(link.state).toBe('idle');
     link.start();
     link.succeed();
-    await waitFor(() => link.state === 'up', 'up');
+    await eventually(() => link.state === 'up', 15_000, 'up');
     link.drop('cable pulled');
-    await waitFor(() => link.waiting, 'second attempt');
+    await eventually(() => link.waiting, 15_000, 'second attempt');
     link.succeed();
-    await waitFor(() => link.state === 'up', 'up again');
+    await eventually(() => link.state === 'up', 15_000, 'up again');
     expect(seen).toEqual([
       { state: 'connecting' },
       { state: 'up' },
@@ -83,12 +83,12 @@ describe('ReconnectingLink', () => {
     const seen = record(link);
     link.start();
     for (let i = 1; i <= 3; i++) {
-      await waitFor(() => link.waiting && link.opens === i, `attempt ${i}`);
+      await eventually(() => link.waiting && link.opens === i, 15_000, `attempt ${i}`);
       link.fail(`refused ${i}`);
     }
-    await waitFor(() => link.waiting && link.opens === 4, 'attempt 4');
+    await eventually(() => link.waiting && link.opens === 4, 15_000, 'attempt 4');
     link.succeed();
-    await waitFor(() => link.state === 'up', 'up');
+    await eventually(() => link.state === 'up', 15_000, 'up');
     expect(seen.filter((c) => c.state === 'down').map((c) => c.reason)).toEqual([
       'refused 1',
       'refused 2',
@@ -100,7 +100,7 @@ describe('ReconnectingLink', () => {
   it('releases a resource that finished opening after stop(), and never reconnects once stopped', async () => {
     const link = new ScriptedLink();
     link.start();
-    await waitFor(() => link.waiting, 'attempt');
+    await eventually(() => link.waiting, 15_000, 'attempt');
     const stopped = link.stop();
     link.succeed();
     await stopped;
@@ -120,7 +120,7 @@ describe('ReconnectingLink', () => {
     const seen = record(link);
     link.start();
     link.succeed();
-    await waitFor(() => link.state === 'up', 'up');
+    await eventually(() => link.state === 'up', 15_000, 'up');
     expect(seen.map((c) => c.state)).toEqual(['connecting', 'up']);
     await link.stop();
   });
@@ -131,12 +131,12 @@ describe('ReconnectingLink', () => {
     const off = link.onState((c) => seen.push(c));
     link.start();
     link.succeed();
-    await waitFor(() => link.state === 'up', 'up');
+    await eventually(() => link.state === 'up', 15_000, 'up');
     await link.stop();
     off();
     link.start();
     link.succeed();
-    await waitFor(() => link.state === 'up', 'up after restart');
+    await eventually(() => link.state === 'up', 15_000, 'up after restart');
     expect(seen.map((c) => c.state)).toEqual(['connecting', 'up', 'stopped']);
     await link.stop();
   });
