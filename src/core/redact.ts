@@ -8,11 +8,21 @@ export const REDACTED = '[redacted]';
 
 /** A copy of `value` with every secret-looking key's value (if not empty) replaced by `[redacted]`, at any depth. */
 export function redactSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redactSecrets);
+  return redactKeys(value, (k) => SECRET_KEY.test(k));
+}
+
+/**
+ * A copy of `value` with the value of every key that `isSecret` names (if not empty) replaced by `[redacted]`, at
+ * any depth of plain objects and arrays. Other objects (errors, buffers, dates) are kept as they are.
+ */
+export function redactKeys(value: unknown, isSecret: (key: string) => boolean): unknown {
+  if (Array.isArray(value)) return value.map((v) => redactKeys(v, isSecret));
   if (typeof value !== 'object' || value === null) return value;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = SECRET_KEY.test(k) && v !== undefined && v !== null && v !== '' ? REDACTED : redactSecrets(v);
+    out[k] = isSecret(k) && v !== undefined && v !== null && v !== '' ? REDACTED : redactKeys(v, isSecret);
   }
   return out;
 }

@@ -20,7 +20,8 @@ export class PortierProcess {
 
   constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
     this.proc = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...env },
+      // A test run under systemd must not pass its journal on: the lines would carry priority prefixes.
+      env: { ...process.env, JOURNAL_STREAM: undefined, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     createInterface({ input: this.proc.stdout! }).on('line', (text) => {
