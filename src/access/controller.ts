@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { Histogram } from 'prom-client';
 import type { EventBus } from '../core/bus.js';
 import type { GatewaySignals } from '../core/driver.js';
 import { reasonOf } from '../core/errors.js';
@@ -7,6 +8,9 @@ import type { Metrics } from '../core/metrics.js';
 import type { Store } from '../store/store.js';
 import type { TimeUnknownPolicy } from './policy.js';
 import { AccessService, type Decision } from './service.js';
+
+/** Histogram of the time from credential read to relay command, by outcome. */
+export const LATENCY_METRIC = 'portier_access_decision_latency_seconds';
 
 /** What a lock device's settings may say about access (every lock driver's schema includes these). */
 export interface LockAccessSettings {
@@ -72,6 +76,7 @@ export class AccessController {
   private readonly log: Logger;
   private readonly offs: Array<() => void> = [];
   private readonly status = new Map<string, LockStatus>();
+  private readonly latency: Histogram<'outcome'>;
 
   constructor(private readonly deps: AccessControllerDeps) {
     this.log = deps.log.child({ component: 'access' });
@@ -81,6 +86,16 @@ export class AccessController {
       metrics: deps.metrics,
       log: deps.log,
     });
+    const registry = deps.metrics.registry;
+    this.latency =
+      (registry.getSingleMetric(LATENCY_METRIC) as Histogram<'outcome'> | undefined) ??
+      new Histogram({
+        name: LATENCY_METRIC,
+        help: 'Time from a reader reading a credential to the relay command (granted) or the committed denial',
+        labelNames: ['outcome'] as const,
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+        registers: [registry],
+      });
   }
 
   start(): void {
@@ -106,7 +121,11 @@ export class AccessController {
   /** Decide one credential at a lock and open it when granted. Returns the committed decision or refusal. */
   async present(c: GatewaySignals['credential']): Promise<Decision | Refusal> {
     const refusal = this.refusalFor(c.lock);
-    if (refusal) return this.refuse(c, refusal);
+    if (refusal) {
+      const refused = this.refuse(c, refusal);
+      this.observe(c, 'denied');
+      return refused;
+    }
     const settings = this.deps.locks.settings(c.lock);
     const decision = this.service.decide({
       lock: c.lock,
@@ -117,7 +136,13 @@ export class AccessController {
       ...(settings.pin_length !== undefined ? { pinLength: settings.pin_length } : {}),
     });
     if (decision.granted) await this.open(c.lock, decision);
+    this.observe(c, decision.granted ? 'granted' : 'denied');
     return decision;
+  }
+
+  /** Credential read (the reader's wall-clock stamp) to now; a stamp ahead of the clock counts as 0. */
+  private observe(c: GatewaySignals['credential'], outcome: 'granted' | 'denied'): void {
+    this.latency.observe({ outcome }, Math.max(0, (Date.now() - c.at) / 1000));
   }
 
   /** Keep each lock's mode and occupancy from its own events (a toilet's cleaning mode, its inside bolt). */

@@ -1,4 +1,3 @@
-import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge } from 'prom-client';
 import { LANE_NAMES, type OutboxBacklog, type OutboxQuery } from '../store/outbox-query.js';
 import type { OperatedGateway } from './operated-gateway.js';
@@ -6,8 +5,6 @@ import type { OperatedGateway } from './operated-gateway.js';
 /** Name of the decisions counter; AccessService registers the same one when given the gateway's metrics. */
 export const DECISIONS_METRIC = 'portier_access_decisions_total';
 
-/** ms, resolution of the event-loop delay sampler (perf_hooks), 10-1000 */
-const LOOP_RESOLUTION_MS = 20;
 /** ms an outbox read is reused within one scrape */
 const SNAPSHOT_MS = 250;
 
@@ -16,7 +13,7 @@ const SNAPSHOT_MS = 250;
  * - access decisions by lock and reason, counted from committed `access.decision` events on the bus (so every
  *   producer is counted, and only decisions that were durably recorded);
  * - outbox backlog and oldest age per lane, read from SQLite on each scrape;
- * - event-loop delay (p50, p99, max since the previous scrape);
+ * (event-loop delay is Node's default `nodejs_eventloop_lag_*`, registered with the gateway's metrics);
  * - device up, re-read from the running hosts on each scrape so removed devices disappear;
  * - admin API errors by status and reason.
  */
@@ -25,7 +22,6 @@ export class MetricsCollector {
   private readonly decisions: Counter<'lock' | 'reason'>;
   /** True when the AccessService counts its own decisions; then only operator openings are counted here. */
   private readonly serviceCounts: boolean;
-  private readonly loop: IntervalHistogram;
   private readonly off: () => void;
 
   constructor(
@@ -51,26 +47,6 @@ export class MetricsCollector {
       const reason = typeof e.data.reason === 'string' ? e.data.reason : 'unknown';
       const lock = typeof e.data.lock === 'string' ? e.data.lock : e.dev;
       this.decisions.inc({ lock, reason });
-    });
-
-    this.loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-    this.loop.enable();
-    const loop = this.loop;
-    new Gauge({
-      name: 'portier_event_loop_lag_seconds',
-      help: 'Event-loop delay since the previous scrape, by statistic (p50, p99, max); a door decision waits this long',
-      labelNames: ['stat'] as const,
-      registers: [registry],
-      collect() {
-        // perf_hooks reports ns; the sampler's own resolution is included in every sample, so subtract it.
-        const s = (ns: number) => Math.max(0, (ns - LOOP_RESOLUTION_MS * 1e6) / 1e9);
-        if (loop.count > 0) {
-          this.set({ stat: 'p50' }, s(loop.percentile(50)));
-          this.set({ stat: 'p99' }, s(loop.percentile(99)));
-          this.set({ stat: 'max' }, s(loop.max));
-        }
-        loop.reset();
-      },
     });
 
     // One outbox read serves both gauges of a scrape.
@@ -120,10 +96,8 @@ export class MetricsCollector {
 
   close(): void {
     this.off();
-    this.loop.disable();
     const registry = this.gateway.metrics.registry;
     for (const name of [
-      'portier_event_loop_lag_seconds',
       'portier_outbox_backlog_events',
       'portier_outbox_oldest_age_seconds',
       'portier_admin_errors_total',

@@ -1,4 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { packageRoot } from './package-root.js';
+
+/** Portier's version, from its package.json. */
+export function portierVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 /**
  * The gateway's Prometheus metrics, on a registry of its own (no module singleton: two gateways in one test
@@ -31,8 +39,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /**
+   * `defaults`: Node's process metrics under their standard names (`process_*`, `nodejs_*`, no prefix, so stock
+   * Node.js dashboards work) and `portier_build_info`.
+   */
   constructor(opts: { defaults?: boolean } = {}) {
-    if (opts.defaults) collectDefaultMetrics({ register: this.registry, prefix: 'portier_' });
+    if (!opts.defaults) return;
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: 'portier_build_info',
+      help: 'Always 1; the labels say which Portier and which Node.js run',
+      labelNames: ['version', 'nodejs_version'] as const,
+      registers: [this.registry],
+    }).set({ version: portierVersion(), nodejs_version: process.version }, 1);
   }
 
   /** Current value of a labelled counter (for tests, health reports and the CLI). */

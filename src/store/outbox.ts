@@ -7,6 +7,8 @@ import { LANES_BY_CODE, type OutboxAppend } from './event-log.js';
 export interface OutboxRow {
   seq: number;
   body: string;
+  /** the event's ISO 8601 time */
+  ts: string;
 }
 
 /** Backlog of one lane. */
@@ -56,7 +58,7 @@ export class Outbox {
       ? `CASE WHEN o.seq < ${Math.floor(legacy.below)} THEN json_set(e.body, '$.epoch', ${sqlText(legacy.epoch)}) ELSE e.body END`
       : 'e.body';
     this.takeStmt = db.prepare(
-      `SELECT o.seq AS seq, ${body} AS body FROM outbox o JOIN events e ON e.seq = o.seq
+      `SELECT o.seq AS seq, ${body} AS body, e.ts AS ts FROM outbox o JOIN events e ON e.seq = o.seq
        WHERE o.lane = ? AND o.seq > ? ORDER BY o.seq LIMIT ?`,
     );
     this.ackStmt = db.prepare('DELETE FROM outbox WHERE lane = ? AND seq BETWEEN ? AND ?');

@@ -24,6 +24,8 @@ export interface Batch {
   full: boolean;
   /** True when it carries critical events (these are not held back for companions). */
   critical: boolean;
+  /** Each event's ISO 8601 time, for the delivery-age histogram. */
+  eventTs: string[];
 }
 
 const DOC_TAIL = ']}';
@@ -43,6 +45,7 @@ export function batchHead(gw: string): string {
  */
 export function takeBatch(outbox: Outbox, cursors: number[], limits: BatchLimits, head: string): Batch | undefined {
   const parts: string[] = [];
+  const eventTs: string[] = [];
   const ranges: LaneRange[] = [];
   const perLane: LaneBacklog[] = LANES_BY_CODE.map(() => ({ count: 0, bytes: 0 }));
   let bytes = Buffer.byteLength(head) + DOC_TAIL.length;
@@ -63,6 +66,7 @@ export function takeBatch(outbox: Outbox, cursors: number[], limits: BatchLimits
         break;
       }
       parts.push(row.body);
+      eventTs.push(row.ts);
       bytes += size;
       perLane[lane]!.count++;
       perLane[lane]!.bytes += size - (parts.length > 1 ? 1 : 0);
@@ -84,5 +88,6 @@ export function takeBatch(outbox: Outbox, cursors: number[], limits: BatchLimits
     perLane,
     full,
     critical: perLane[0]!.count > 0,
+    eventTs,
   };
 }

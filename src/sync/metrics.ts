@@ -17,50 +17,28 @@ export interface SyncMetricSources {
 
 /**
  * The sync service's Prometheus metrics, registered on the gateway's registry (src/core/metrics.ts owns it).
- * Backlog gauges read the outbox's in-memory counts at scrape time; the oldest event's age is one indexed lookup
- * per lane.
+ * The backlog-bytes gauge reads the outbox's in-memory counts at scrape time.
  */
 export class SyncMetrics {
   readonly shed: Counter<'lane' | 'policy'>;
   readonly commands: Counter<'command' | 'status'>;
   readonly ackLatency: Histogram;
+  readonly deliveryAge: Histogram;
   readonly eventsAcked: Counter;
 
   constructor(registry: Registry, sources: SyncMetricSources) {
     const registers = [registry];
     const now = sources.now ?? Date.now;
+    // The backlog's events and oldest age per lane are the admin collector's portier_outbox_* gauges (one family
+    // per meaning); the bytes, which only the outbox's in-memory counts know, are kept here under the same prefix.
     new Gauge({
-      name: 'portier_sync_backlog_events',
-      help: 'Events waiting for the cloud to acknowledge them, by lane',
-      labelNames: ['lane'] as const,
-      registers,
-      collect() {
-        LANES_BY_CODE.forEach((lane, code) => {
-          this.set({ lane }, sources.outbox.lane(code).count);
-        });
-      },
-    });
-    new Gauge({
-      name: 'portier_sync_backlog_bytes',
+      name: 'portier_outbox_backlog_bytes',
       help: 'UTF-8 bytes of the JSON of the waiting events, by lane',
       labelNames: ['lane'] as const,
       registers,
       collect() {
         LANES_BY_CODE.forEach((lane, code) => {
           this.set({ lane }, sources.outbox.lane(code).bytes);
-        });
-      },
-    });
-    new Gauge({
-      name: 'portier_sync_backlog_age_seconds',
-      help: 'Age of the oldest waiting event, by lane (0 when the lane is empty)',
-      labelNames: ['lane'] as const,
-      registers,
-      collect() {
-        const t = now();
-        LANES_BY_CODE.forEach((lane, code) => {
-          const ts = sources.outbox.lane(code).count > 0 ? sources.outbox.oldestTs(code) : undefined;
-          this.set({ lane }, ts ? Math.max(0, (t - Date.parse(ts)) / 1000) : 0);
         });
       },
     });
@@ -107,6 +85,12 @@ export class SyncMetrics {
       buckets: [0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
+    this.deliveryAge = new Histogram({
+      name: 'portier_cloud_delivery_age_seconds',
+      help: "Time from an event's timestamp to the cloud broker's PUBACK of the batch carrying it",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400],
+      registers,
+    });
     // Shared with the disk guard, which counts what it keeps off a full disk on the same series.
     this.shed = shedCounter(registry);
     this.commands = new Counter({
@@ -118,6 +102,9 @@ export class SyncMetrics {
     sources.uplink.onAck((batch, latencyMs) => {
       this.eventsAcked.inc(batch.count);
       this.ackLatency.observe(latencyMs / 1000);
+      const t = now();
+      // An event stamped ahead of this clock (a corrected clock) counts as delivered at once, not negatively.
+      for (const ts of batch.eventTs) this.deliveryAge.observe(Math.max(0, (t - Date.parse(ts)) / 1000));
     });
   }
 }
