@@ -32,7 +32,7 @@ const SYNTHETIC = new Set(['up']);
  * removing string literals, label matchers, range/subquery durations, grouping label lists and function calls'
  * names (an identifier followed by `(`).
  */
-export function metricNames(expr: string): string[] {
+function metricNames(expr: string): string[] {
   const text = expr
     .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, '""')
     .replace(/\{[^}]*\}/g, ' ')
