@@ -7,6 +7,27 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
 }
 
+/** One option of a command, as parseArgs reads it and as `--help` lists it. */
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+  /** One line for `--help`. */
+  description: string;
+  /** The value's placeholder in `--help` (FILE, ID, N); string options only. */
+  arg?: string;
+  /** What applies when the option is not given, as `--help` shows it (the command applies it itself). */
+  default?: string;
+}
+
+export type OptionSpecs = Record<string, OptionSpec>;
+
+/** The options every command takes. */
+export const COMMON_OPTIONS: OptionSpecs = {
+  json: { type: 'boolean', description: 'print the result as JSON (one object per line)' },
+  help: { type: 'boolean', short: 'h', description: 'show this help and exit' },
+};
+
 /**
  * One `portier` command. `path` is the words that select it (`['token', 'verify']`). `run` returns the exit code;
  * it throws only for usage errors and failures, which main turns into one line on stderr and exit 1 (2 for usage).
@@ -15,7 +36,7 @@ export interface Command {
   path: string[];
   summary: string;
   usage: string;
-  options?: ParseArgsConfig['options'];
+  options?: OptionSpecs;
   run(args: ParsedArgs, io: CliIo): Promise<number> | number;
 }
 
@@ -29,9 +50,17 @@ export class UsageError extends Error {
 }
 
 export function parse(cmd: Command, argv: string[]): ParsedArgs {
+  const options: NonNullable<ParseArgsConfig['options']> = {};
+  for (const [name, o] of Object.entries({ ...COMMON_OPTIONS, ...cmd.options })) {
+    options[name] = {
+      type: o.type,
+      ...(o.short === undefined ? {} : { short: o.short }),
+      ...(o.multiple === undefined ? {} : { multiple: o.multiple }),
+    };
+  }
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...cmd.options },
+    options,
     allowPositionals: true,
     strict: true,
   });

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { ConfigError } from '../config/load.js';
 import { reasonOf } from '../core/errors.js';
+import { portierVersion } from '../core/package-root.js';
 import { type CliIo, type Command, parse, UsageError } from './command.js';
 import { COMMANDS } from './commands/index.js';
+import { commandHelp, overview } from './help.js';
 
 /** Find the command whose path is the longest prefix of argv. */
 export function findCommand(
@@ -17,37 +19,61 @@ export function findCommand(
   return best ? { cmd: best, rest: argv.slice(best.path.length) } : { rest: argv };
 }
 
-function overview(prefix: string[] = []): string {
-  const list = COMMANDS.filter((c) => prefix.every((w, i) => c.path[i] === w));
-  const width = Math.max(...list.map((c) => c.path.join(' ').length));
-  return [
-    'usage: portier <command> [options]   (every command takes --help and --json)',
-    '',
-    ...list.map((c) => `  ${c.path.join(' ').padEnd(width)}  ${c.summary}`),
-  ].join('\n');
+/** `portier help [COMMAND...]`: the overview, a group's commands, or one command's options. */
+function help(words: string[], io: CliIo): number {
+  if (words.length === 0) {
+    io.out(overview(COMMANDS));
+    return 0;
+  }
+  const { cmd, rest } = findCommand(words);
+  if (cmd && rest.length === 0) {
+    io.out(commandHelp(cmd));
+    return 0;
+  }
+  if (!cmd && words.length === 1 && COMMANDS.some((c) => c.path[0] === words[0])) {
+    io.out(overview(COMMANDS, words));
+    return 0;
+  }
+  io.err(`portier help: unknown command "${words.join(' ')}" (try portier --help)`);
+  return 2;
 }
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    io.out(overview());
-    return argv.length === 0 ? 2 : 0;
+  if (argv.length === 0) {
+    io.out(overview(COMMANDS));
+    return 2;
   }
+  if (argv[0] === '--version' || argv[0] === '-V') {
+    io.out(`portier ${portierVersion()}`);
+    return 0;
+  }
+  if (argv[0] === '--help' || argv[0] === '-h') {
+    io.out(overview(COMMANDS));
+    return 0;
+  }
+  if (argv[0] === 'help') return help(argv.slice(1), io);
   const { cmd, rest } = findCommand(argv);
   if (!cmd) {
     const group = COMMANDS.some((c) => c.path[0] === argv[0]);
+    // `portier token --help`: the group's commands, as asked.
+    if (group && (argv[1] === '--help' || argv[1] === '-h')) {
+      io.out(overview(COMMANDS, [argv[0]!]));
+      return 0;
+    }
     io.err(
       group
-        ? `portier: "${argv.join(' ')}" needs a subcommand\n${overview([argv[0]!])}`
+        ? `portier: "${argv.join(' ')}" needs a subcommand\n${overview(COMMANDS, [argv[0]!])}`
         : `portier: unknown command "${argv[0]}" (try portier --help)`,
     );
     return 2;
   }
   try {
-    const args = parse(cmd, rest);
-    if (args.values.help) {
-      io.out(`usage: portier ${cmd.path.join(' ')} ${cmd.usage}\n\n${cmd.summary}`);
+    // --help wins over everything else on the line, even a missing value or an unknown option.
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.out(commandHelp(cmd));
       return 0;
     }
+    const args = parse(cmd, rest);
     return await cmd.run(args, io);
   } catch (err) {
     const code = (err as { code?: unknown }).code;

@@ -1,12 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import { packageRoot } from './package-root.js';
-
-/** Portier's version, from its package.json. */
-export function portierVersion(): string {
-  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
-}
+import { portierVersion } from './package-root.js';
 
 /**
  * The gateway's Prometheus metrics, on a registry of its own (no module singleton: two gateways in one test

@@ -14,7 +14,15 @@ const check: Command = {
   path: ['config', 'check'],
   summary: 'Validate a config file and list every problem by path',
   usage: '[--config FILE] [--json]',
-  options: { config: { type: 'string', short: 'c' } },
+  options: {
+    config: {
+      type: 'string',
+      short: 'c',
+      arg: 'FILE',
+      description: 'the gateway config file',
+      default: '$PORTIER_CONFIG',
+    },
+  },
   run(args, io) {
     const path = str(args, 'config') ?? io.env.PORTIER_CONFIG;
     if (!path) throw new UsageError('give --config FILE or set PORTIER_CONFIG');

@@ -42,10 +42,20 @@ const decode: Command = {
     `  CODEC: ${CODEC_NAMES.join(', ')}\n` +
     '  INPUT: hex bytes for binary codecs, the text otherwise; "-" reads stdin (raw bytes for binary codecs)',
   options: {
-    fport: { type: 'string' },
-    'device-codec': { type: 'string' },
-    'threshold-m': { type: 'string' },
-    'rain-collector': { type: 'string' },
+    fport: { type: 'string', arg: 'N', description: 'LoRaWAN FPort, 1-223 (LoRaWAN codecs need it)' },
+    'device-codec': { type: 'string', arg: 'NAME', description: 'for envelope codecs: the codec of the payload' },
+    'threshold-m': {
+      type: 'string',
+      arg: 'X',
+      description: 'm, 0.05-10: a distance sensor reports its bay occupied at or below this',
+      default: "the codec's own",
+    },
+    'rain-collector': {
+      type: 'string',
+      arg: '0.01in|0.2mm|0.1mm',
+      description: "the Davis rain collector's tip size",
+      default: '0.01in',
+    },
   },
   run(args, io) {
     const [name, raw, ...extra] = args.positionals;

@@ -4,16 +4,32 @@ import { AdminClientError, type AdminTarget, adminRequest, adminUrl, readAdminTo
 import { loadConfigFile } from '../../config/load.js';
 import type { GatewayConfig } from '../../config/schema.js';
 import { PortierError } from '../../core/errors.js';
-import { type CliIo, type Command, output, type ParsedArgs, str, UsageError } from '../command.js';
+import { type CliIo, type Command, type OptionSpecs, output, type ParsedArgs, str, UsageError } from '../command.js';
 
 /** Options every command that talks to the running daemon takes. */
-export const adminOptions = {
-  admin: { type: 'string' },
-  'state-dir': { type: 'string' },
-  'token-file': { type: 'string' },
-  config: { type: 'string', short: 'c' },
-  ca: { type: 'string' },
-} as const;
+export const adminOptions: OptionSpecs = {
+  admin: {
+    type: 'string',
+    arg: 'HOST:PORT|URL',
+    description: "the daemon's admin API",
+    default: "$PORTIER_ADMIN_LISTEN, else the config's admin.listen, else 127.0.0.1:8080",
+  },
+  'state-dir': {
+    type: 'string',
+    arg: 'DIR',
+    description: 'read the admin token from DIR/admin-token',
+    default: "$PORTIER_STATE_DIR, else the config's gateway.state_dir, else /var/lib/portier",
+  },
+  'token-file': { type: 'string', arg: 'FILE', description: 'read the admin token from this file' },
+  config: {
+    type: 'string',
+    short: 'c',
+    arg: 'FILE',
+    description: 'read the admin address and state directory from this config',
+    default: '$PORTIER_CONFIG',
+  },
+  ca: { type: 'string', arg: 'PEM', description: "CA certificate to trust for an https admin API (the daemon's own)" },
+};
 
 const ADMIN_USAGE = '[--admin HOST:PORT|URL] [--state-dir DIR | --token-file FILE] [--config FILE] [--ca PEM]';
 
@@ -180,11 +196,11 @@ const add = viaApi({
   summary: "Add (or change) a device at run time; validated by its driver's schema, errors by field",
   usage: 'ID --driver DRIVER [--name NAME] [--set KEY=VALUE]... [--settings JSON|@FILE] [--disabled] [--json]',
   options: {
-    driver: { type: 'string' },
-    name: { type: 'string' },
-    set: { type: 'string', multiple: true },
-    settings: { type: 'string' },
-    disabled: { type: 'boolean' },
+    driver: { type: 'string', arg: 'DRIVER', description: 'the driver id (portier config schema lists them)' },
+    name: { type: 'string', arg: 'NAME', description: 'a display name' },
+    set: { type: 'string', multiple: true, arg: 'KEY=VALUE', description: 'one setting (a JSON value or text)' },
+    settings: { type: 'string', arg: 'JSON|@FILE', description: 'all settings as a JSON object, or @ and a file' },
+    disabled: { type: 'boolean', description: 'add it without starting it' },
   },
   async run(args, io, target) {
     const id = oneId(args);
@@ -240,7 +256,14 @@ const test = viaApi({
   path: ['device', 'test'],
   summary: 'Check a device: pulse a lock (audited), or show a sensor’s health and latest readings',
   usage: 'ID [--duration-ms MS] [--json]',
-  options: { 'duration-ms': { type: 'string' } },
+  options: {
+    'duration-ms': {
+      type: 'string',
+      arg: 'MS',
+      description: 'how long to hold the relay open',
+      default: "the lock's open_time_ms",
+    },
+  },
   async run(args, io, target) {
     const id = oneId(args);
     const body: Record<string, unknown> = {};

@@ -23,10 +23,10 @@ const tail: Command = viaApi({
   summary: 'The latest events of the running daemon, and with --follow every new one as it is committed',
   usage: '[--limit N] [--dev ID] [--type TYPE] [--follow] [--json (one event per line)]',
   options: {
-    limit: { type: 'string', short: 'n' },
-    dev: { type: 'string' },
-    type: { type: 'string' },
-    follow: { type: 'boolean', short: 'f' },
+    limit: { type: 'string', short: 'n', arg: 'N', description: 'how many of the latest events', default: '20' },
+    dev: { type: 'string', arg: 'ID', description: "only this device's events" },
+    type: { type: 'string', arg: 'TYPE', description: 'only events of this type (access.decision, alarm, ...)' },
+    follow: { type: 'boolean', short: 'f', description: 'keep printing new events as they are committed' },
   },
   async run(args, io, target) {
     const type = str(args, 'type');

@@ -3,10 +3,17 @@ import { AccessService } from '../../access/service.js';
 import { ErrorCode, PortierError } from '../../core/errors.js';
 import { silentLogger } from '../../core/logger.js';
 import { openStore, type Store } from '../../store/store.js';
-import { type CliIo, type Command, output, type ParsedArgs, str, UsageError } from '../command.js';
+import { type CliIo, type Command, type OptionSpecs, output, type ParsedArgs, str, UsageError } from '../command.js';
 
 /** `--state-dir`, shared by the commands that open the gateway's store. */
-export const stateDirOption = { 'state-dir': { type: 'string' } } as const;
+export const stateDirOption: OptionSpecs = {
+  'state-dir': {
+    type: 'string',
+    arg: 'DIR',
+    description: "the gateway's state directory (its database)",
+    default: '$PORTIER_STATE_DIR',
+  },
+};
 
 /**
  * Open the store of `--state-dir` (or PORTIER_STATE_DIR), run `fn` with an access service on it, and close it. A

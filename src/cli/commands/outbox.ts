@@ -35,7 +35,21 @@ const status: Command = {
   path: ['outbox', 'status'],
   summary: 'What the cloud has not acknowledged yet: per lane the count, the oldest age and the bytes',
   usage: '[--state-dir DIR | --config FILE] [--json]',
-  options: { 'state-dir': { type: 'string' }, config: { type: 'string', short: 'c' } },
+  options: {
+    'state-dir': {
+      type: 'string',
+      arg: 'DIR',
+      description: "the gateway's state directory",
+      default: "$PORTIER_STATE_DIR, else the config's gateway.state_dir, else /var/lib/portier",
+    },
+    config: {
+      type: 'string',
+      short: 'c',
+      arg: 'FILE',
+      description: 'read the state directory from this config',
+      default: '$PORTIER_CONFIG',
+    },
+  },
   run(args, io) {
     const dir = stateDirOf(args, io.env);
     const path = join(dir, DB_FILE);

@@ -3,11 +3,20 @@ import { pinId } from '../../access/credential-drafts.js';
 import { matchPin, pinCode, pinSlot, SLOT_S } from '../../access/pin.js';
 import { ErrorCode, PortierError } from '../../core/errors.js';
 import { parsePinSecret } from '../../store/pin-store.js';
-import { type CliIo, type Command, output, type ParsedArgs, str, UsageError } from '../command.js';
+import { type CliIo, type Command, type OptionSpecs, output, type ParsedArgs, str, UsageError } from '../command.js';
 import { guarded, stateDirOption, withAccess } from './keys.js';
 import { parseTimeArg } from './token.js';
 
-const secretOptions = { ...stateDirOption, lock: { type: 'string' }, 'secret-file': { type: 'string' } } as const;
+const lockOption: OptionSpecs = { lock: { type: 'string', arg: 'ID', description: 'the lock' } };
+const secretOptions: OptionSpecs = {
+  ...stateDirOption,
+  ...lockOption,
+  'secret-file': {
+    type: 'string',
+    arg: 'FILE',
+    description: "the lock's PIN secret (an issuer's copy) instead of the gateway store",
+  },
+};
 
 function lockOf(args: ParsedArgs): string {
   const lock = str(args, 'lock');
@@ -40,10 +49,10 @@ const issue: Command = {
     '--lock ID (--secret-file FILE | --state-dir DIR) [--start TIME] [--hours N] [--one-time] [--digits 8-10] [--json]',
   options: {
     ...secretOptions,
-    start: { type: 'string' },
-    hours: { type: 'string' },
-    'one-time': { type: 'boolean' },
-    digits: { type: 'string' },
+    start: { type: 'string', arg: 'TIME', description: 'when it starts to work (ISO, Unix s, +2h)', default: 'now' },
+    hours: { type: 'string', arg: 'N', description: 'hours it works', default: '1, 24 with --one-time' },
+    'one-time': { type: 'boolean', description: 'opens once, then is used up' },
+    digits: { type: 'string', arg: '8-10', description: "the code's length (the lock's pin_length)", default: '8' },
   },
   run(args, io) {
     const lock = lockOf(args);
@@ -66,7 +75,10 @@ const check: Command = {
   path: ['pin', 'check'],
   summary: 'Tell whether a PIN code is valid for a lock now (or --at); does not use it up; exit 0 valid, 1 not',
   usage: 'CODE --lock ID (--secret-file FILE | --state-dir DIR) [--at TIME] [--json]',
-  options: { ...secretOptions, at: { type: 'string' } },
+  options: {
+    ...secretOptions,
+    at: { type: 'string', arg: 'TIME', description: 'check at this time (ISO, Unix s, +2h)', default: 'now' },
+  },
   run(args, io) {
     const code = args.positionals[0];
     if (!code || args.positionals.length > 1) throw new UsageError('give one CODE');
@@ -98,10 +110,14 @@ const secret: Command = {
   usage: '--lock ID [--import FILE | --rotate] [--out FILE] [--state-dir DIR] [--json]',
   options: {
     ...stateDirOption,
-    lock: { type: 'string' },
-    import: { type: 'string' },
-    rotate: { type: 'boolean' },
-    out: { type: 'string' },
+    ...lockOption,
+    import: {
+      type: 'string',
+      arg: 'FILE',
+      description: 'use the secret in FILE (16-64 bytes, hex or base64url) instead of a new one',
+    },
+    rotate: { type: 'boolean', description: 'replace an existing secret with a new one (old codes stop working)' },
+    out: { type: 'string', arg: 'FILE', description: 'write the secret to FILE (0600) instead of printing it' },
   },
   run(args, io) {
     const lock = lockOf(args);

@@ -8,10 +8,10 @@ const revoke: Command = {
   usage: 'PASS_ID | --sub SUB [--reason TEXT] [--undo] [--list] [--state-dir DIR] [--json]',
   options: {
     ...stateDirOption,
-    sub: { type: 'string' },
-    reason: { type: 'string' },
-    undo: { type: 'boolean' },
-    list: { type: 'boolean' },
+    sub: { type: 'string', arg: 'SUB', description: "revoke every pass of this subject (the pass's sub)" },
+    reason: { type: 'string', arg: 'TEXT', description: 'why, kept with the entry' },
+    undo: { type: 'boolean', description: 'lift the revocation' },
+    list: { type: 'boolean', description: 'show the revocation list' },
   },
   run(args, io) {
     if (args.values.list) {

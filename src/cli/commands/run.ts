@@ -17,7 +17,15 @@ export const runCommand: Command = {
   path: ['run'],
   summary: 'Run the gateway daemon in the foreground (systemd runs this)',
   usage: '[--config FILE]   (or PORTIER_CONFIG)',
-  options: { config: { type: 'string', short: 'c' } },
+  options: {
+    config: {
+      type: 'string',
+      short: 'c',
+      arg: 'FILE',
+      description: 'the gateway config file',
+      default: '$PORTIER_CONFIG',
+    },
+  },
   async run(args, io) {
     const path = str(args, 'config') ?? io.env.PORTIER_CONFIG;
     if (!path) throw new UsageError('give --config FILE or set PORTIER_CONFIG');

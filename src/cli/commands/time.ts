@@ -12,7 +12,11 @@ const floor: Command = {
   path: ['time', 'floor'],
   summary: 'Show the time floor, or set it (--set ISO_TIME) or clear it (--reset); changes are audited',
   usage: '[--set ISO_TIME | --reset] [--state-dir DIR] [--json]',
-  options: { ...stateDirOption, set: { type: 'string' }, reset: { type: 'boolean' } },
+  options: {
+    ...stateDirOption,
+    set: { type: 'string', arg: 'ISO_TIME', description: 'raise (or lower) the floor to this time' },
+    reset: { type: 'boolean', description: 'clear the floor' },
+  },
   run(args, io) {
     const set = str(args, 'set');
     const reset = args.values.reset === true;

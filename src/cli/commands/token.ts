@@ -35,11 +35,16 @@ const verify: Command = {
   summary: 'Verify a pass against a JWK Set and, with --lock, the door policy; exit 0 granted, 1 denied',
   usage: 'TOKEN|- --keys JWKS_FILE [--lock ID] [--group NAME]... [--at ISO_TIME] [--tz ZONE] [--json]',
   options: {
-    keys: { type: 'string' },
-    lock: { type: 'string' },
-    group: { type: 'string', multiple: true },
-    at: { type: 'string' },
-    tz: { type: 'string' },
+    keys: { type: 'string', arg: 'JWKS_FILE', description: "a JWK Set with the issuers' public keys (required)" },
+    lock: { type: 'string', arg: 'ID', description: 'check the door policy for this lock (audience, windows, uses)' },
+    group: {
+      type: 'string',
+      multiple: true,
+      arg: 'NAME',
+      description: 'a group the lock belongs to (for group: audiences)',
+    },
+    at: { type: 'string', arg: 'ISO_TIME', description: 'verify as at this time (ISO, Unix s, +2h)', default: 'now' },
+    tz: { type: 'string', arg: 'ZONE', description: 'time zone of the time windows', default: 'UTC' },
   },
   run(args, io) {
     const keysFile = str(args, 'keys');
@@ -89,17 +94,22 @@ const issue: Command = {
     '--key PRIVATE_JWK_FILE --aud LOCK|group:NAME [--aud ...] [--sub SUB] [--exp TIME] [--nbf TIME] [--uses N] ' +
     '[--win JSON] [--id ID] [--iss ISS] [--format pt1|jwt|b64|hex] [--qr] [--json]',
   options: {
-    key: { type: 'string' },
-    aud: { type: 'string', multiple: true },
-    sub: { type: 'string' },
-    exp: { type: 'string' },
-    nbf: { type: 'string' },
-    uses: { type: 'string' },
-    win: { type: 'string' },
-    id: { type: 'string' },
-    iss: { type: 'string' },
-    format: { type: 'string' },
-    qr: { type: 'boolean' },
+    key: { type: 'string', arg: 'PRIVATE_JWK_FILE', description: 'the signing key (required)' },
+    aud: {
+      type: 'string',
+      multiple: true,
+      arg: 'LOCK|group:NAME',
+      description: 'a lock or group:NAME it opens (required)',
+    },
+    sub: { type: 'string', arg: 'SUB', description: "the holder's pseudonym" },
+    exp: { type: 'string', arg: 'TIME', description: 'when it expires (ISO, Unix s, +2h, +7d)', default: '+24h' },
+    nbf: { type: 'string', arg: 'TIME', description: 'not valid before (ISO, Unix s, +2h)' },
+    uses: { type: 'string', arg: 'N', description: 'openings it allows', default: 'unlimited' },
+    win: { type: 'string', arg: 'JSON', description: 'time windows such as [["mon-fri","07:00","19:00"]]' },
+    id: { type: 'string', arg: 'ID', description: 'the pass id', default: 'a random one' },
+    iss: { type: 'string', arg: 'ISS', description: 'the issuer' },
+    format: { type: 'string', arg: 'pt1|jwt|b64|hex', description: 'the encoding', default: 'pt1' },
+    qr: { type: 'boolean', description: 'also draw it as a QR code' },
   },
   async run(args, io) {
     const keyFile = str(args, 'key');
