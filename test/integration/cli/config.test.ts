@@ -57,6 +57,18 @@ devices:
     expect(stderr).toMatch(/gateway\.id: expected a device id/);
   });
 
+  it('the committed config/portier.schema.json is what config schema prints, and the example configs name it', async () => {
+    const { code, stdout } = await portier(['config', 'schema']);
+    expect(code).toBe(0);
+    const committed = JSON.parse(readFileSync('config/portier.schema.json', 'utf8')) as unknown;
+    // Regenerate with: node dist/src/cli/bin.js config schema > config/portier.schema.json
+    expect(committed).toEqual(JSON.parse(stdout));
+    for (const file of ['config/example.yaml', 'config/demo.yaml']) {
+      const first = readFileSync(file, 'utf8').split('\n')[0];
+      expect(first, file).toBe('# yaml-language-server: $schema=./portier.schema.json');
+    }
+  });
+
   it('schema prints a JSON Schema with each driver under devices', async () => {
     const { code, stdout } = await portier(['config', 'schema']);
     expect(code).toBe(0);
