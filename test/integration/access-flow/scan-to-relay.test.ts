@@ -81,4 +81,19 @@ describe('scan to relay: a pass on the QR scanner opens the door, offline', () =
     }
     expect(decisions().length).toBeGreaterThanOrEqual(5);
   });
+
+  it('times each decision from the scan to the relay command (granted) or the committed denial', async () => {
+    await scan(await pt1Pass(issuer.key, { aud: 'toilet' }));
+    const count = async (outcome: string) => {
+      const text = await tg.gateway.metrics.registry.getSingleMetricAsString('portier_access_decision_latency_seconds');
+      return Number(new RegExp(`_count\\{outcome="${outcome}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    };
+    const granted = decisions().filter((e) => e.data.granted === true).length;
+    const denied = decisions().length - granted;
+    expect(granted).toBeGreaterThan(0);
+    expect(denied).toBeGreaterThan(0);
+    // Observed once the relay command returned, just after the decision event.
+    await eventually(async () => (await count('granted')) === granted, 5000, 'granted observed');
+    expect(await count('denied')).toBe(denied);
+  });
 });
