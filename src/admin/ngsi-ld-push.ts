@@ -45,7 +45,7 @@ function counter(registry: Registry, name: string, help: string, labelNames: str
  * A refusal of the data itself (400, 422, or per entity in a 207) is logged and counted, not retried.
  */
 export function startNgsiLdPush(
-  source: NgsiLdSource,
+  source: Pick<NgsiLdSource, 'onChange' | 'entities' | 'seeded'>,
   opts: NgsiLdPushOptions,
   deps: { registry: Registry; log: Logger },
 ): NgsiLdPushHandle {
