@@ -167,7 +167,11 @@ export function startNgsiLdPush(
   void source.seeded.then(() => {
     if (!closed) enqueue(source.entities());
   });
-  log.info({ url: endpoint, tenant: opts.tenant }, 'pushing NGSI-LD entities to the context broker');
+  // Credentials in the URL (user:password@) stay out of the log.
+  const shown = new URL(endpoint);
+  shown.username = '';
+  shown.password = '';
+  log.info({ url: shown.href, tenant: opts.tenant }, 'pushing NGSI-LD entities to the context broker');
 
   return {
     get queued() {
