@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
 import type { PortierEvent } from '../../src/core/events.js';
+import { geoSettings } from '../geo-settings.js';
 import { type BayState, ZoneCounter, type ZoneSnapshot } from './occupancy/zone-state.js';
 
 /** ms between saves of the bays' states (and at stop); after a crash the log since the last save is replayed */
@@ -24,6 +25,7 @@ export const parkingZoneConfig = z
     capacity: z.number().int().min(1).max(100_000).optional(),
     /** s, 1-86400: also report the counts this often when they have not changed (a heartbeat for signs and feeds) */
     refresh_s: z.number().int().min(1).max(86_400).optional(),
+    ...geoSettings,
   })
   .strict()
   .refine((c) => c.capacity !== undefined || c.bays.length > 0, {
