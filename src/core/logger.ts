@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { redactKeys } from './redact.js';
 
@@ -59,6 +60,22 @@ export function withSyslogPrefix(line: string): string {
   return m ? `${syslogPrefix(Number(m[1]))}${line}` : line;
 }
 
+/**
+ * True when stdout is the journal: systemd sets `JOURNAL_STREAM` to the `device:inode` of the stream it connected,
+ * and a program is to compare it with its own stdout (systemd.exec(5)), since a shell started from a service
+ * inherits the variable while writing to a terminal.
+ */
+export function stdoutIsJournal(env: NodeJS.ProcessEnv = process.env, fd = 1): boolean {
+  const want = env.JOURNAL_STREAM;
+  if (!want) return false;
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    return want === `${st.dev}:${st.ino}`;
+  } catch {
+    return false;
+  }
+}
+
 export interface LoggerOptions {
   level?: string;
   /** Human-readable output; defaults to true when stdout is a terminal. */
@@ -67,7 +84,7 @@ export interface LoggerOptions {
   destination?: pino.DestinationStream;
   /**
    * Prefix each line with its syslog priority (`<4>` for warn, ...). Defaults to true when systemd connected
-   * stdout to the journal (it sets `JOURNAL_STREAM`), so `journalctl -p warning` works.
+   * stdout to the journal (`stdoutIsJournal`), so `journalctl -p warning` works.
    */
   journal?: boolean;
 }
@@ -75,7 +92,7 @@ export interface LoggerOptions {
 /** The one root logger of a process; components take `logger.child({ component, device })`. */
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? 'info';
-  const journal = opts.journal ?? (process.env.JOURNAL_STREAM !== undefined && !opts.destination);
+  const journal = opts.journal ?? (!opts.destination && stdoutIsJournal());
   const base: pino.LoggerOptions = {
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
