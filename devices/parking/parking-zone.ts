@@ -9,6 +9,27 @@ const SAVE_EVERY_MS = 60_000;
 const FIRST_START_LOOKBACK = 500_000;
 const WATCHED = ['parking.occupancy', 'device.health'] as const;
 
+/** A place's name for the DATEX II parking table: one string (in the publication's language) or per language. */
+const placeName = z.union([
+  z.string().min(1).max(200),
+  z
+    .record(z.string().regex(/^[a-z]{2}$/, 'expected a two-letter language code'), z.string().min(1).max(200))
+    .refine((r) => Object.keys(r).length > 0, 'give at least one language'),
+]);
+const latitude = z.number().min(-90).max(90);
+const longitude = z.number().min(-180).max(180);
+
+/** A single bay the town publishes as a parking record of its own (as Friedrichshafen does for disabled bays). */
+const publishedBay = z
+  .object({
+    /** The bay as this zone counts it: its device id, or the bay name listed in `bays`. */
+    bay: z.string().min(1).max(100),
+    name: placeName.optional(),
+    latitude: latitude.optional(),
+    longitude: longitude.optional(),
+  })
+  .strict();
+
 /** What a zone keeps across restarts. */
 interface ZoneMemory {
   bays: Array<[string, BayState]>;
@@ -24,8 +45,26 @@ export const parkingZoneConfig = z
     capacity: z.number().int().min(1).max(100_000).optional(),
     /** s, 1-86400: also report the counts this often when they have not changed (a heartbeat for signs and feeds) */
     refresh_s: z.number().int().min(1).max(86_400).optional(),
+    /**
+     * Name in the DATEX II parking table: a string, or per language ({de, en}); default the device id. (Not `name`:
+     * that is the device's own label in the config file.)
+     */
+    datex_name: placeName.optional(),
+    /** WGS 84 degrees of the zone (its entrance or centre) for the DATEX II parking table. */
+    latitude: latitude.optional(),
+    longitude: longitude.optional(),
+    /** Bays also published one by one in DATEX II (each a parking record of one space). */
+    datex_bays: z.array(publishedBay).max(10_000).default([]),
   })
   .strict()
+  .refine((c) => (c.latitude === undefined) === (c.longitude === undefined), {
+    message: 'give latitude and longitude together',
+    path: ['longitude'],
+  })
+  .refine((c) => c.datex_bays.every((b) => (b.latitude === undefined) === (b.longitude === undefined)), {
+    message: 'give a published bay latitude and longitude together',
+    path: ['datex_bays'],
+  })
   .refine((c) => c.capacity !== undefined || c.bays.length > 0, {
     message: 'a zone needs a capacity or a list of bays',
     path: ['capacity'],
@@ -35,10 +74,41 @@ export const parkingZoneConfig = z
     path: ['capacity'],
   });
 
+/** Where and what a published place is called (the zone's or a published bay's settings). */
+export interface PlaceInfo {
+  name?: string | Record<string, string>;
+  latitude?: number;
+  longitude?: number;
+}
+
+/** A bay published on its own: its state and when it last changed. */
+export interface PublishedBayStatus extends PlaceInfo {
+  id: string;
+  state: BayState;
+  /** ISO time the bay's state last changed (or the zone started). */
+  updated: string;
+}
+
 /** What the zone's `status` command returns: the current counts and when they last changed. */
-export interface ZoneStatus extends ZoneSnapshot {
+export interface ZoneStatus extends ZoneSnapshot, PlaceInfo {
   /** ISO time the counts last changed (or the zone started). */
   updated: string;
+  /** The bays of `datex_bays`, in that order. */
+  bays: PublishedBayStatus[];
+}
+
+function placeInfo(p: {
+  name?: PlaceInfo['name'] | undefined;
+  latitude?: number | undefined;
+  longitude?: number | undefined;
+}): PlaceInfo {
+  const info: PlaceInfo = {};
+  if (p.name !== undefined) info.name = p.name;
+  if (p.latitude !== undefined && p.longitude !== undefined) {
+    info.latitude = p.latitude;
+    info.longitude = p.longitude;
+  }
+  return info;
 }
 
 /**
@@ -65,6 +135,8 @@ export const parkingZone = defineDriver({
     /** device id → the key the bay is counted under (its device id, or the bay name the zone lists) */
     const keyOf = new Map<string, string>();
     let updated = new Date(ctx.clock.now().ms).toISOString();
+    /** published bay key → ISO time its state last changed */
+    const bayUpdated = new Map(ctx.config.datex_bays.map((b) => [b.bay, updated]));
     let last: ZoneSnapshot | undefined;
     let flushScheduled = false;
     let unsubscribe: (() => void) | undefined;
@@ -137,9 +209,11 @@ export const parkingZone = defineDriver({
         if (typeof e.data.occupied !== 'boolean') return;
         const key = memberKey(e);
         moved = key !== undefined && counter.set(key, e.data.occupied);
+        if (moved && bayUpdated.has(key!)) bayUpdated.set(key!, e.ts);
       } else if (e.type === 'device.health' && e.data.up === false) {
         const key = keyOf.get(e.dev) ?? (listedSet.has(e.dev) ? e.dev : undefined);
         moved = key !== undefined && counter.lose(key);
+        if (moved && bayUpdated.has(key!)) bayUpdated.set(key!, e.ts);
       } else return;
       if (e.seq > seenSeq) seenSeq = e.seq;
       if (moved) {
@@ -168,7 +242,20 @@ export const parkingZone = defineDriver({
       },
       command(name) {
         if (name !== 'status') return undefined;
-        const status: ZoneStatus = { ...counter.snapshot(), updated };
+        const bays = ctx.config.datex_bays.map(
+          (b): PublishedBayStatus => ({
+            id: b.bay,
+            state: counter.state(b.bay) ?? 'unknown',
+            updated: bayUpdated.get(b.bay) ?? updated,
+            ...placeInfo(b),
+          }),
+        );
+        const status: ZoneStatus = {
+          ...counter.snapshot(),
+          updated,
+          ...placeInfo({ ...ctx.config, name: ctx.config.datex_name }),
+          bays,
+        };
         return status;
       },
     };
