@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
 import type { PortierEvent } from '../../src/core/events.js';
+import { geoSettings } from '../geo-settings.js';
 import { type BayState, ZoneCounter, type ZoneSnapshot } from './occupancy/zone-state.js';
 
 /** ms between saves of the bays' states (and at stop); after a crash the log since the last save is replayed */
@@ -16,8 +17,6 @@ const placeName = z.union([
     .record(z.string().regex(/^[a-z]{2}$/, 'expected a two-letter language code'), z.string().min(1).max(200))
     .refine((r) => Object.keys(r).length > 0, 'give at least one language'),
 ]);
-const latitude = z.number().min(-90).max(90);
-const longitude = z.number().min(-180).max(180);
 
 /** A single bay the town publishes as a parking record of its own (as Friedrichshafen does for disabled bays). */
 const publishedBay = z
@@ -25,8 +24,7 @@ const publishedBay = z
     /** The bay as this zone counts it: its device id, or the bay name listed in `bays`. */
     bay: z.string().min(1).max(100),
     name: placeName.optional(),
-    latitude: latitude.optional(),
-    longitude: longitude.optional(),
+    ...geoSettings,
   })
   .strict();
 
@@ -50,21 +48,12 @@ export const parkingZoneConfig = z
      * that is the device's own label in the config file.)
      */
     datex_name: placeName.optional(),
-    /** WGS 84 degrees of the zone (its entrance or centre) for the DATEX II parking table. */
-    latitude: latitude.optional(),
-    longitude: longitude.optional(),
+    /** WGS 84 degrees of the zone (its entrance or centre), for NGSI-LD and the DATEX II parking table. */
+    ...geoSettings,
     /** Bays also published one by one in DATEX II (each a parking record of one space). */
     datex_bays: z.array(publishedBay).max(10_000).default([]),
   })
   .strict()
-  .refine((c) => (c.latitude === undefined) === (c.longitude === undefined), {
-    message: 'give latitude and longitude together',
-    path: ['longitude'],
-  })
-  .refine((c) => c.datex_bays.every((b) => (b.latitude === undefined) === (b.longitude === undefined)), {
-    message: 'give a published bay latitude and longitude together',
-    path: ['datex_bays'],
-  })
   .refine((c) => c.capacity !== undefined || c.bays.length > 0, {
     message: 'a zone needs a capacity or a list of bays',
     path: ['capacity'],

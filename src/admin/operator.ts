@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { ErrorCode, PortierError, reasonOf } from '../core/errors.js';
 import type { BacklogSource } from '../store/outbox-query.js';
 import { type HaDiscoveryHandle, startHaDiscovery } from './ha-publisher.js';
+import { type NgsiLdPushHandle, startNgsiLdPush } from './ngsi-ld-push.js';
+import { NgsiLdSource } from './ngsi-ld-source.js';
 import type { OperatedGateway } from './operated-gateway.js';
 import { type RetentionHandle, startRetention } from './retention.js';
 import { type AdminServer, readVersion, startAdmin } from './server.js';
@@ -31,13 +33,14 @@ export interface OperatorSurface {
   admin?: AdminServer;
   ha?: HaDiscoveryHandle;
   retention?: RetentionHandle;
+  ngsiLdPush?: NgsiLdPushHandle;
   /** Stop all of it; call before gateway.stop(). */
   close(): Promise<void>;
 }
 
 /**
  * Everything an operator reaches on a running gateway, started together after `gateway.start()`: the admin API and
- * dashboard, Home Assistant discovery, and the retention purge. One call for the daemon and the demo to wire.
+ * dashboard, Home Assistant discovery, the retention purge, and the NGSI-LD push to a context broker. One call for the daemon and the demo to wire.
  */
 export async function startOperatorSurface(gateway: OperatedGateway, opts: OperatorOptions): Promise<OperatorSurface> {
   const surface: OperatorSurface = { close: async () => undefined };
@@ -49,6 +52,16 @@ export async function startOperatorSurface(gateway: OperatedGateway, opts: Opera
       const retention = startRetention(gateway, { days: opts.retentionDays });
       surface.retention = retention;
       started.push(() => retention.close());
+    }
+    const push = gateway.config.ngsi_ld?.push;
+    if (push) {
+      const source = new NgsiLdSource(gateway);
+      const handle = startNgsiLdPush(source, push, { registry: gateway.metrics.registry, log: gateway.rootLog });
+      surface.ngsiLdPush = handle;
+      started.push(async () => {
+        await handle.close();
+        source.close();
+      });
     }
     if (opts.listen !== undefined) {
       const listen = opts.listen;

@@ -11,6 +11,7 @@ import type { AdminContext } from './context.js';
 import { DeviceStates } from './device-state.js';
 import { allowedHosts, hostOf } from './host-check.js';
 import { MetricsCollector } from './metrics-collector.js';
+import { NgsiLdSource } from './ngsi-ld-source.js';
 import { buildOpenApi } from './openapi.js';
 import type { OperatedGateway } from './operated-gateway.js';
 import { PassChecker } from './pass-check.js';
@@ -19,6 +20,7 @@ import { accessRoutes } from './routes-access.js';
 import { datexRoutes } from './routes-datex.js';
 import { deviceRoutes } from './routes-devices.js';
 import { eventRoutes } from './routes-events.js';
+import { ngsiLdRoutes } from './routes-ngsi-ld.js';
 import { statusRoutes } from './routes-status.js';
 import { securityHeaders } from './security-headers.js';
 import { EventStream } from './sse.js';
@@ -216,6 +218,8 @@ export async function startAdmin(gateway: OperatedGateway, opts: AdminOptions): 
     ...accessRoutes(ctx),
     ...datexRoutes(gateway),
   ];
+  const ngsiLd = gateway.config.ngsi_ld?.serve ? new NgsiLdSource(gateway, ctx.states) : undefined;
+  if (ngsiLd) routes.push(...ngsiLdRoutes(ngsiLd));
   const openapiRoute = defineRoute({
     method: 'GET',
     url: '/openapi.json',
@@ -235,6 +239,7 @@ export async function startAdmin(gateway: OperatedGateway, opts: AdminOptions): 
   } catch (err) {
     // Undo what was registered (metrics, bus listeners), so a later attempt starts clean.
     ctx.stream.close();
+    ngsiLd?.close();
     ctx.states.close();
     ctx.metrics.close();
     await app.close();
@@ -262,6 +267,7 @@ export async function startAdmin(gateway: OperatedGateway, opts: AdminOptions): 
       closing ??= (async () => {
         ctx.stream.close();
         await app.close();
+        ngsiLd?.close();
         ctx.states.close();
         ctx.metrics.close();
       })();

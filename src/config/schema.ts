@@ -177,6 +177,35 @@ export const configSchema = z
         message: 'give both tls_cert_file and tls_key_file, or neither',
       })
       .default({ listen: '127.0.0.1:8080', enabled: true, host_names: [], metrics_open: false }),
+    /**
+     * NGSI-LD for the town's data platform (FIWARE context broker): bays, zones and weather stations as Smart Data
+     * Models entities, served on the admin API and/or pushed to a broker (docs/open-data.md).
+     */
+    ngsi_ld: z
+      .object({
+        /** Serve GET /ngsi-ld/v1/entities (and /ngsi-ld/entities) on the admin API, with its token. */
+        serve: z.boolean().default(false),
+        push: z
+          .object({
+            /** The context broker's base URL (http or https), e.g. https://broker.stadt.de; upserts go to {url}/ngsi-ld/v1/entityOperations/upsert */
+            url: z.string().regex(/^https?:\/\/[^\s]+$/, 'expected an http(s) URL such as https://broker.example:1026'),
+            /** NGSILD-Tenant header, when the broker is multi-tenant */
+            tenant: z
+              .string()
+              .regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a tenant name of letters, digits, - and _')
+              .optional(),
+            /** entities per upsert request, 1-1000 */
+            batch_size: z.number().int().min(1).max(1000).default(100),
+            /** s between upserts of what changed, 1-3600 */
+            interval_s: z.number().int().min(1).max(3600).default(5),
+            /** entities waiting at most (the latest state of each; beyond it the oldest is dropped and counted), 1-1000000 */
+            max_queue: z.number().int().min(1).max(1_000_000).default(10_000),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
     privacy: z
       .object({
         /** days local events are kept, 1-3650; events still waiting for the cloud are never purged */

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { openStore } from '../../src/store/store.js';
-import { eventually, type LogLine, PortierProcess } from '../helpers/daemon.js';
-import { type DoorRig, decided, doorRig, importKeys, ready } from '../helpers/door-rig.js';
+import { eventually, type LogLine, type PortierProcess } from '../helpers/daemon.js';
+import { type DoorRig, decided, doorRig, importKeys, startDoorDaemon } from '../helpers/door-rig.js';
 import { makeIssuer, pt1Pass } from '../helpers/issuer.js';
 
 const DAY_MS = 86_400_000;
@@ -20,9 +20,7 @@ describe('access through the daemon as a process', () => {
   });
 
   async function start(r: DoorRig): Promise<PortierProcess> {
-    daemon = new PortierProcess(['run', '--config', r.configPath]);
-    await daemon.waitFor(ready, 30_000, 'gateway ready');
-    await daemon.waitFor((l) => l.msg === 'device up' && l.device === 'qr-1', 15_000, 'scanner up');
+    daemon = await startDoorDaemon(r);
     return daemon;
   }
 

@@ -71,6 +71,7 @@ gateway:
   disk_min_free_bytes: ${8 * MiB}
   disk_reserve_bytes: ${6 * MiB}
 log: { level: info }
+admin: { metrics_open: true }
 local_mqtt: { url: "${broker.url}" }
 cloud: { url: "mqtt://127.0.0.1:${cloudPort}", reconnect_max_ms: 2000 }
 gpio: { backend: sim, sim_dir: ${gpioDir} }

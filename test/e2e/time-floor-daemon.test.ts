@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { issuePass } from '../../src/access/issue.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { openStore } from '../../src/store/store.js';
-import { eventually, type LogLine, PortierProcess } from '../helpers/daemon.js';
-import { type DoorRig, decided, doorRig, importKeys, ready } from '../helpers/door-rig.js';
+import { eventually, type LogLine, type PortierProcess } from '../helpers/daemon.js';
+import { type DoorRig, decided, doorRig, importKeys, startDoorDaemon } from '../helpers/door-rig.js';
 import { makeIssuer, pt1Pass } from '../helpers/issuer.js';
 import { portier, portierJson } from '../integration/access/cli.js';
 
@@ -27,9 +27,7 @@ describe('a pass issued in year 9999 at the daemon', () => {
   });
 
   async function start(r: DoorRig): Promise<PortierProcess> {
-    daemon = new PortierProcess(['run', '--config', r.configPath]);
-    await daemon.waitFor(ready, 30_000, 'gateway ready');
-    await daemon.waitFor((l) => l.msg === 'device up' && l.device === 'qr-1', 15_000, 'scanner up');
+    daemon = await startDoorDaemon(r);
     return daemon;
   }
 

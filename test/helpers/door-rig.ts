@@ -5,7 +5,7 @@ import { createPtyPair, type PtyPair } from '../../firmware-stubs/pty-pair.js';
 import { QrScannerStub } from '../../firmware-stubs/qr-scanner.js';
 import { SimGpioDevice } from '../../src/transports/gpio/sim.js';
 import { portierJson } from '../integration/access/cli.js';
-import type { LogLine } from './daemon.js';
+import { type LogLine, PortierProcess } from './daemon.js';
 import { tempDir } from './tmp.js';
 
 export const RELAY = 17;
@@ -76,3 +76,11 @@ export async function importKeys(rig: DoorRig, jwks: unknown): Promise<void> {
 export const ready = (l: LogLine) => l.msg === 'gateway ready';
 export const decided = (after: number) => (l: LogLine) =>
   (l.msg === 'access granted' || l.msg === 'access denied') && (l.time as number) >= after;
+
+/** `portier run` on the rig's config, returned once the gateway is ready and its scanner is up. */
+export async function startDoorDaemon(rig: DoorRig): Promise<PortierProcess> {
+  const daemon = new PortierProcess(['run', '--config', rig.configPath]);
+  await daemon.waitFor(ready, 30_000, 'gateway ready');
+  await daemon.waitFor((l) => l.msg === 'device up' && l.device === 'qr-1', 15_000, 'scanner up');
+  return daemon;
+}

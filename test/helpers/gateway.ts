@@ -28,6 +28,8 @@ export async function startTestGateway(opts: {
   admin?: Record<string, unknown>;
   /** More `local_mqtt` settings (username, password_file). */
   localMqtt?: Record<string, unknown>;
+  /** The `ngsi_ld` section of the config (serve, push). */
+  ngsiLd?: Record<string, unknown>;
   /** Links other than the real ones' defaults (a benchmark's variant). */
   transports?: TransportFactories;
 }): Promise<TestGateway> {
@@ -47,6 +49,7 @@ export async function startTestGateway(opts: {
       ...(opts.brokerUrl ? { local_mqtt: { url: opts.brokerUrl, base_topic: 'portier', ...opts.localMqtt } } : {}),
       ...(opts.cloudUrl ? { cloud: { url: opts.cloudUrl } } : {}),
       admin: { listen: '127.0.0.1:0', enabled: false, ...opts.admin },
+      ...(opts.ngsiLd ? { ngsi_ld: opts.ngsiLd } : {}),
       gpio: opts.gpioDir ? { backend: 'sim', sim_dir: opts.gpioDir } : { backend: 'sim' },
     }),
     devices,

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { DriverContext } from '../../../src/core/driver.js';
+import { geoSettings } from '../../geo-settings.js';
 import { BayTracker } from './bay-state.js';
 
 const zoneId = z
@@ -32,6 +33,7 @@ export function occupancySettings(defaults: { debounceMs: number; report: 'chang
     stale_after_s: z.number().int().min(10).max(2_592_000).optional(),
     /** 'change': events on accepted changes only; 'every': also for each report that confirms the state */
     report: z.enum(['change', 'every']).default(defaults.report),
+    ...geoSettings,
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { DriverContext } from '../../../src/core/driver.js';
+import { geoSettings } from '../../geo-settings.js';
 import type { WeatherFields } from '../codecs/reading.js';
 import { WeatherWindow } from './weather-window.js';
 
@@ -18,6 +19,7 @@ export function weatherSettings(defaults: { staleAfterS: number }) {
     aggregate_s: z.union([z.literal(0), z.number().int().min(5).max(3600)]).default(60),
     /** s, 10-604800: no reading for this long reports the station down */
     stale_after_s: z.number().int().min(10).max(604_800).default(defaults.staleAfterS),
+    ...geoSettings,
   };
 }
 

@@ -72,15 +72,6 @@ describe('GET /datex/parking-status and /datex/parking-table (open data for the 
     ]);
   });
 
-  it('refuses a zone with a latitude but no longitude', async () => {
-    h = await startAdminHarness({ devices: [] });
-    const res = await h.call('PUT', '/api/devices/half', {
-      body: { driver: 'parking-zone', settings: { capacity: 2, latitude: 47.6 } },
-    });
-    expect(res.status).toBe(400);
-    expect(JSON.stringify(res.body)).toMatch(/latitude and longitude together/);
-  });
-
   it('answers 404 with a reason on a gateway without parking zones, for both publications', async () => {
     h = await startAdminHarness({ devices: [] });
     for (const url of ['/datex/parking-status', '/datex/parking-table']) {
