@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
 import type { PortierEvent } from '../../src/core/events.js';
-import { geoSettings } from '../geo-settings.js';
+import { geoSettings, placeName } from '../geo-settings.js';
 import { type BayState, ZoneCounter, type ZoneSnapshot } from './occupancy/zone-state.js';
 
 /** ms between saves of the bays' states (and at stop); after a crash the log since the last save is replayed */
@@ -9,24 +9,6 @@ const SAVE_EVERY_MS = 60_000;
 /** Events a zone with no saved state looks back through at start (its first start, or after an upgrade). */
 const FIRST_START_LOOKBACK = 500_000;
 const WATCHED = ['parking.occupancy', 'device.health'] as const;
-
-/** A place's name for the DATEX II parking table: one string (in the publication's language) or per language. */
-const placeName = z.union([
-  z.string().min(1).max(200),
-  z
-    .record(z.string().regex(/^[a-z]{2}$/, 'expected a two-letter language code'), z.string().min(1).max(200))
-    .refine((r) => Object.keys(r).length > 0, 'give at least one language'),
-]);
-
-/** A single bay the town publishes as a parking record of its own (as Friedrichshafen does for disabled bays). */
-const publishedBay = z
-  .object({
-    /** The bay as this zone counts it: its device id, or the bay name listed in `bays`. */
-    bay: z.string().min(1).max(100),
-    name: placeName.optional(),
-    ...geoSettings,
-  })
-  .strict();
 
 /** What a zone keeps across restarts. */
 interface ZoneMemory {
@@ -50,8 +32,6 @@ export const parkingZoneConfig = z
     datex_name: placeName.optional(),
     /** WGS 84 degrees of the zone (its entrance or centre), for NGSI-LD and the DATEX II parking table. */
     ...geoSettings,
-    /** Bays also published one by one in DATEX II (each a parking record of one space). */
-    datex_bays: z.array(publishedBay).max(10_000).default([]),
   })
   .strict()
   .refine((c) => c.capacity !== undefined || c.bays.length > 0, {
@@ -63,15 +43,16 @@ export const parkingZoneConfig = z
     path: ['capacity'],
   });
 
-/** Where and what a published place is called (the zone's or a published bay's settings). */
+/** Where and what the zone is called for open data (its settings). */
 export interface PlaceInfo {
   name?: string | Record<string, string>;
   latitude?: number;
   longitude?: number;
 }
 
-/** A bay published on its own: its state and when it last changed. */
-export interface PublishedBayStatus extends PlaceInfo {
+/** A member bay asked for by `status {bays}`: its state and when it last changed. */
+export interface BayStatus {
+  /** The bay as the zone counts it (device id, or the bay name the zone lists). */
   id: string;
   state: BayState;
   /** ISO time the bay's state last changed (or the zone started). */
@@ -82,8 +63,8 @@ export interface PublishedBayStatus extends PlaceInfo {
 export interface ZoneStatus extends ZoneSnapshot, PlaceInfo {
   /** ISO time the counts last changed (or the zone started). */
   updated: string;
-  /** The bays of `datex_bays`, in that order. */
-  bays: PublishedBayStatus[];
+  /** The member bays among those `status {bays}` asked for, in that order. */
+  bays: BayStatus[];
 }
 
 function placeInfo(p: {
@@ -116,16 +97,20 @@ export const parkingZone = defineDriver({
   description: 'Parking zone: counts its bays (listed, or naming the zone) and emits parking.zone with free spaces',
   config: parkingZoneConfig,
   events: ['parking.zone'],
-  commands: { status: z.object({}).strict() },
+  commands: {
+    /** `bays`: also the state of these member bays (device ids or listed bay names), e.g. for DATEX II. */
+    status: z.object({ bays: z.array(z.string().min(1).max(100)).max(100_000).optional() }).strict(),
+  },
   create(ctx) {
     const listed = [...new Set(ctx.config.bays)];
     const counter = new ZoneCounter(ctx.id, ctx.config.capacity ?? listed.length, listed);
     const listedSet = new Set(listed);
     /** device id → the key the bay is counted under (its device id, or the bay name the zone lists) */
     const keyOf = new Map<string, string>();
-    let updated = new Date(ctx.clock.now().ms).toISOString();
-    /** published bay key → ISO time its state last changed */
-    const bayUpdated = new Map(ctx.config.datex_bays.map((b) => [b.bay, updated]));
+    const started = new Date(ctx.clock.now().ms).toISOString();
+    let updated = started;
+    /** bay key → ISO time its state last changed (since start; before that, the zone's start time) */
+    const bayUpdated = new Map<string, string>();
     let last: ZoneSnapshot | undefined;
     let flushScheduled = false;
     let unsubscribe: (() => void) | undefined;
@@ -198,11 +183,11 @@ export const parkingZone = defineDriver({
         if (typeof e.data.occupied !== 'boolean') return;
         const key = memberKey(e);
         moved = key !== undefined && counter.set(key, e.data.occupied);
-        if (moved && bayUpdated.has(key!)) bayUpdated.set(key!, e.ts);
+        if (moved) bayUpdated.set(key!, e.ts);
       } else if (e.type === 'device.health' && e.data.up === false) {
         const key = keyOf.get(e.dev) ?? (listedSet.has(e.dev) ? e.dev : undefined);
         moved = key !== undefined && counter.lose(key);
-        if (moved && bayUpdated.has(key!)) bayUpdated.set(key!, e.ts);
+        if (moved) bayUpdated.set(key!, e.ts);
       } else return;
       if (e.seq > seenSeq) seenSeq = e.seq;
       if (moved) {
@@ -229,16 +214,13 @@ export const parkingZone = defineDriver({
         unsubscribe?.();
         save();
       },
-      command(name) {
+      command(name, args) {
         if (name !== 'status') return undefined;
-        const bays = ctx.config.datex_bays.map(
-          (b): PublishedBayStatus => ({
-            id: b.bay,
-            state: counter.state(b.bay) ?? 'unknown',
-            updated: bayUpdated.get(b.bay) ?? updated,
-            ...placeInfo(b),
-          }),
-        );
+        const asked = (args as { bays?: string[] } | undefined)?.bays ?? [];
+        const bays = asked.flatMap((id): BayStatus[] => {
+          const state = counter.state(id);
+          return state === undefined ? [] : [{ id, state, updated: bayUpdated.get(id) ?? started }];
+        });
         const status: ZoneStatus = {
           ...counter.snapshot(),
           updated,

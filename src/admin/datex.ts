@@ -11,24 +11,15 @@
  * ParkingOccupancy, ParkingSiteStatus).
  */
 
+import { type DatexGateway, gatewayRecords } from './datex-source.js';
 import { buildDatexParkingTable, type DatexTableOptions } from './datex-table.js';
 import { type DatexOptions, type DatexRecord, el, genericPublication, HEADER, xmlEscape } from './datex-xml.js';
-import type { OperatedGateway } from './operated-gateway.js';
 
+export { gatewayRecords } from './datex-source.js';
 export type { DatexOptions, DatexRecord } from './datex-xml.js';
 export { xmlEscape } from './datex-xml.js';
 /** A zone as DATEX II sees it (kept as a name for the records the status and table publications share). */
 export type DatexZone = DatexRecord;
-
-/** A bay a zone publishes on its own (the parking-zone driver's `status`, devices/parking/parking-zone.ts). */
-interface PublishedBayStatus extends Pick<DatexRecord, 'name' | 'latitude' | 'longitude'> {
-  id: string;
-  state: 'occupied' | 'free' | 'unknown';
-  updated: string;
-}
-
-/** What a parking-zone device's `status` command returns. */
-type ZoneStatus = Omit<DatexRecord, 'id' | 'version'> & { zone: string; bays?: PublishedBayStatus[] };
 
 /** spacesAvailable, full, or unknown when no bay of the record has a known state. */
 function siteStatus(z: DatexRecord): 'spacesAvailable' | 'full' | 'unknown' {
@@ -67,45 +58,11 @@ export function buildDatexParkingStatus(records: readonly DatexRecord[], opts: D
   return genericPublication('ParkingStatusPublication', inner, opts);
 }
 
-/** The `parking-zone` driver id, whose devices are the published zones. */
-export const PARKING_ZONE_DRIVER = 'parking-zone';
-
-function bayRecord(b: PublishedBayStatus): DatexRecord {
-  const { id, state, updated, ...place } = b;
-  return {
-    id,
-    capacity: 1,
-    occupied: state === 'occupied' ? 1 : 0,
-    free: state === 'free' ? 1 : 0,
-    unknown: state === 'unknown' ? 1 : 0,
-    updated,
-    ...place,
-  };
-}
-
-/**
- * Every published record of the gateway, from each running zone's `status` command: the zone, then the bays it
- * publishes on their own; zones in id order.
- */
-export async function gatewayRecords(gateway: Pick<OperatedGateway, 'hosts'>): Promise<DatexRecord[]> {
-  const zones: Array<[string, ZoneStatus]> = [];
-  for (const [id, host] of gateway.hosts) {
-    if (host.def.id !== PARKING_ZONE_DRIVER) continue;
-    const s = (await host.command('status', {})) as ZoneStatus | undefined;
-    if (s) zones.push([id, s]);
-  }
-  zones.sort(([a], [b]) => a.localeCompare(b));
-  return zones.flatMap(([id, { zone: _zone, bays, ...counts }]) => [{ ...counts, id }, ...(bays ?? []).map(bayRecord)]);
-}
-
 /**
  * The ParkingStatusPublication of the gateway's zones, for GET /datex/parking-status. Resolves to undefined when
  * the gateway has no zone. The supplier's national identifier defaults to the gateway id.
  */
-export async function datexParkingStatus(
-  gateway: Pick<OperatedGateway, 'id' | 'hosts'>,
-  opts: DatexOptions = {},
-): Promise<string | undefined> {
+export async function datexParkingStatus(gateway: DatexGateway, opts: DatexOptions = {}): Promise<string | undefined> {
   const records = await gatewayRecords(gateway);
   if (records.length === 0) return undefined;
   return buildDatexParkingStatus(records, { nationalIdentifier: gateway.id, ...opts });
@@ -113,7 +70,7 @@ export async function datexParkingStatus(
 
 /** The ParkingTablePublication of the gateway's records, for GET /datex/parking-table; undefined without zones. */
 export async function datexParkingTable(
-  gateway: Pick<OperatedGateway, 'id' | 'hosts'>,
+  gateway: DatexGateway,
   opts: DatexTableOptions = {},
 ): Promise<string | undefined> {
   const records = await gatewayRecords(gateway);

@@ -1,9 +1,9 @@
 import { ApiError } from './api-errors.js';
 import { datexParkingStatus, datexParkingTable } from './datex.js';
-import type { OperatedGateway } from './operated-gateway.js';
+import type { DatexGateway } from './datex-source.js';
 import { type AnyRoute, defineRoute } from './route.js';
 
-type Gateway = Pick<OperatedGateway, 'id' | 'hosts'>;
+type Gateway = DatexGateway;
 
 function xmlRoute(url: string, summary: string, build: () => Promise<string | undefined>): AnyRoute {
   return defineRoute({

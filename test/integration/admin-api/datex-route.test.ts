@@ -17,17 +17,34 @@ describe('GET /datex/parking-status and /datex/parking-table (open data for the 
       devices: [
         { id: 'bay-a', driver: 'loop-detector', settings: { pin: 20, debounce_ms: 0 } },
         { id: 'bay-b', driver: 'loop-detector', settings: { pin: 21, debounce_ms: 0 } },
-        { id: 'bay-c', driver: 'loop-detector', settings: { pin: 22, debounce_ms: 0 } },
+        // A disabled bay the town publishes on its own, by its own settings.
+        {
+          id: 'bay-c',
+          driver: 'loop-detector',
+          settings: {
+            pin: 22,
+            debounce_ms: 0,
+            datex_publish: true,
+            datex_name: 'Behindertenparkplatz Rathaus',
+            latitude: 47.6547,
+            longitude: 9.4793,
+          },
+        },
+        // Named by bay: published under its device id, counted under its bay name.
+        {
+          id: 'bay-d',
+          driver: 'loop-detector',
+          settings: { pin: 23, debounce_ms: 0, bay: 'P-D', datex_publish: true },
+        },
         {
           id: 'rathaus',
           driver: 'parking-zone',
           settings: {
-            bays: ['bay-a', 'bay-b', 'bay-c'],
-            capacity: 3,
+            bays: ['bay-a', 'bay-b', 'bay-c', 'P-D'],
+            capacity: 4,
             datex_name: { de: 'Rathausplatz', en: 'Town hall square' },
             latitude: 47.65462,
             longitude: 9.47921,
-            datex_bays: [{ bay: 'bay-c', name: 'Behindertenparkplatz Rathaus', latitude: 47.6547, longitude: 9.4793 }],
           },
         },
       ],
@@ -37,8 +54,9 @@ describe('GET /datex/parking-status and /datex/parking-table (open data for the 
     loops.set(20, 1);
     loops.set(21, 0);
     loops.set(22, 1);
+    loops.set(23, 0);
     await eventually(
-      () => harness.events.some((e) => e.type === 'parking.zone' && e.data.occupied === 2 && e.data.free === 1),
+      () => harness.events.some((e) => e.type === 'parking.zone' && e.data.occupied === 2 && e.data.free === 2),
       10_000,
       'zone with two bays taken',
     );
@@ -50,8 +68,9 @@ describe('GET /datex/parking-status and /datex/parking-table (open data for the 
     const bayC = harness.events.findLast((e) => e.type === 'parking.occupancy' && e.dev === 'bay-c')!;
     const status = readParkingStatus(res.text);
     expect(status.map(({ id, capacity, vacant }) => ({ id, capacity, vacant }))).toEqual([
-      { id: 'rathaus', capacity: 3, vacant: 1 },
+      { id: 'rathaus', capacity: 4, vacant: 2 },
       { id: 'bay-c', capacity: 1, vacant: 0 },
+      { id: 'bay-d', capacity: 1, vacant: 1 },
     ]);
     // The single bay's origin time is when its own state changed.
     expect(status[1]!.originTime).toBe(new Date(bayC.ts).toISOString());
@@ -64,11 +83,12 @@ describe('GET /datex/parking-status and /datex/parking-table (open data for the 
       {
         id: 'rathaus',
         names: { de: 'Rathausplatz', en: 'Town hall square' },
-        capacity: 3,
+        capacity: 4,
         lat: 47.65462,
         lon: 9.47921,
       },
       { id: 'bay-c', names: { de: 'Behindertenparkplatz Rathaus' }, capacity: 1, lat: 47.6547, lon: 9.4793 },
+      { id: 'bay-d', names: { de: 'P-D' }, capacity: 1, lat: undefined, lon: undefined },
     ]);
   });
 
