@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
 import type { PortierEvent } from '../../src/core/events.js';
-import { geoSettings } from '../geo-settings.js';
+import { geoSettings, placeName } from '../geo-settings.js';
 import { type BayState, ZoneCounter, type ZoneSnapshot } from './occupancy/zone-state.js';
 
 /** ms between saves of the bays' states (and at stop); after a crash the log since the last save is replayed */
@@ -25,6 +25,12 @@ export const parkingZoneConfig = z
     capacity: z.number().int().min(1).max(100_000).optional(),
     /** s, 1-86400: also report the counts this often when they have not changed (a heartbeat for signs and feeds) */
     refresh_s: z.number().int().min(1).max(86_400).optional(),
+    /**
+     * Name in the DATEX II parking table: a string, or per language ({de, en}); default the device id. (Not `name`:
+     * that is the device's own label in the config file.)
+     */
+    datex_name: placeName.optional(),
+    /** WGS 84 degrees of the zone (its entrance or centre), for NGSI-LD and the DATEX II parking table. */
     ...geoSettings,
   })
   .strict()
@@ -37,10 +43,42 @@ export const parkingZoneConfig = z
     path: ['capacity'],
   });
 
+/** Where and what the zone is called for open data (its settings). */
+export interface PlaceInfo {
+  name?: string | Record<string, string>;
+  latitude?: number;
+  longitude?: number;
+}
+
+/** A member bay asked for by `status {bays}`: its state and when it last changed. */
+export interface BayStatus {
+  /** The bay as the zone counts it (device id, or the bay name the zone lists). */
+  id: string;
+  state: BayState;
+  /** ISO time the bay's state last changed (or the zone started). */
+  updated: string;
+}
+
 /** What the zone's `status` command returns: the current counts and when they last changed. */
-export interface ZoneStatus extends ZoneSnapshot {
+export interface ZoneStatus extends ZoneSnapshot, PlaceInfo {
   /** ISO time the counts last changed (or the zone started). */
   updated: string;
+  /** The member bays among those `status {bays}` asked for, in that order. */
+  bays: BayStatus[];
+}
+
+function placeInfo(p: {
+  name?: PlaceInfo['name'] | undefined;
+  latitude?: number | undefined;
+  longitude?: number | undefined;
+}): PlaceInfo {
+  const info: PlaceInfo = {};
+  if (p.name !== undefined) info.name = p.name;
+  if (p.latitude !== undefined && p.longitude !== undefined) {
+    info.latitude = p.latitude;
+    info.longitude = p.longitude;
+  }
+  return info;
 }
 
 /**
@@ -59,14 +97,20 @@ export const parkingZone = defineDriver({
   description: 'Parking zone: counts its bays (listed, or naming the zone) and emits parking.zone with free spaces',
   config: parkingZoneConfig,
   events: ['parking.zone'],
-  commands: { status: z.object({}).strict() },
+  commands: {
+    /** `bays`: also the state of these member bays (device ids or listed bay names), e.g. for DATEX II. */
+    status: z.object({ bays: z.array(z.string().min(1).max(100)).max(100_000).optional() }).strict(),
+  },
   create(ctx) {
     const listed = [...new Set(ctx.config.bays)];
     const counter = new ZoneCounter(ctx.id, ctx.config.capacity ?? listed.length, listed);
     const listedSet = new Set(listed);
     /** device id → the key the bay is counted under (its device id, or the bay name the zone lists) */
     const keyOf = new Map<string, string>();
-    let updated = new Date(ctx.clock.now().ms).toISOString();
+    const started = new Date(ctx.clock.now().ms).toISOString();
+    let updated = started;
+    /** bay key → ISO time its state last changed (since start; before that, the zone's start time) */
+    const bayUpdated = new Map<string, string>();
     let last: ZoneSnapshot | undefined;
     let flushScheduled = false;
     let unsubscribe: (() => void) | undefined;
@@ -139,9 +183,11 @@ export const parkingZone = defineDriver({
         if (typeof e.data.occupied !== 'boolean') return;
         const key = memberKey(e);
         moved = key !== undefined && counter.set(key, e.data.occupied);
+        if (moved) bayUpdated.set(key!, e.ts);
       } else if (e.type === 'device.health' && e.data.up === false) {
         const key = keyOf.get(e.dev) ?? (listedSet.has(e.dev) ? e.dev : undefined);
         moved = key !== undefined && counter.lose(key);
+        if (moved) bayUpdated.set(key!, e.ts);
       } else return;
       if (e.seq > seenSeq) seenSeq = e.seq;
       if (moved) {
@@ -168,9 +214,19 @@ export const parkingZone = defineDriver({
         unsubscribe?.();
         save();
       },
-      command(name) {
+      command(name, args) {
         if (name !== 'status') return undefined;
-        const status: ZoneStatus = { ...counter.snapshot(), updated };
+        const asked = (args as { bays?: string[] } | undefined)?.bays ?? [];
+        const bays = asked.flatMap((id): BayStatus[] => {
+          const state = counter.state(id);
+          return state === undefined ? [] : [{ id, state, updated: bayUpdated.get(id) ?? started }];
+        });
+        const status: ZoneStatus = {
+          ...counter.snapshot(),
+          updated,
+          ...placeInfo({ ...ctx.config, name: ctx.config.datex_name }),
+          bays,
+        };
         return status;
       },
     };

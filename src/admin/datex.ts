@@ -1,70 +1,35 @@
 /**
- * DATEX II v2.3 ParkingStatusPublication for the gateway's parking zones: the dynamic parking format German cities
- * publish on Mobilithek (the national access point, formerly MDM), so a city data platform can read the gateway
- * directly.
+ * DATEX II v2.3 parking publications of the gateway's zones (and of the single bays a town publishes), the formats
+ * German cities publish on Mobilithek (the national access point), so a city data platform or ParkAPI can read the
+ * gateway directly: the dynamic ParkingStatusPublication here, the static ParkingTablePublication in
+ * datex-table.ts, both inside a GenericPublication (datex-xml.ts).
  *
- * Shape, in the DATEX II v2 namespace (http://datex2.eu/schema/2/2_0, modelBaseVersion 2):
- * `d2LogicalModel` → `exchange/supplierIdentification` → `payloadPublication xsi:type="ParkingStatusPublication"`
- * (publicationTime, publicationCreator, headerInformation) → one `parkingRecordStatus xsi:type="ParkingSiteStatus"`
- * per zone with its `parkingRecordReference`, `parkingStatusOriginTime` (when the counts last changed),
- * `parkingOccupancy` (vacant and occupied spaces, occupancy %) and `parkingSiteStatus`. Element order follows the
- * v2.3 schema's sequences (DATEXIISchema_2_2_3.xsd: PayloadPublication, ParkingRecordStatus, ParkingOccupancy,
- * ParkingSiteStatus). The published v2.3 schema carries parking publications inside a GenericPublication
- * extension; Mobilithek's parking profile, as its feeds show, makes ParkingStatusPublication a payload of its own,
- * which is what this builds.
+ * Each `parkingRecordStatus xsi:type="ParkingSiteStatus"` carries `parkingRecordReference` (the record id the table
+ * uses), `parkingStatusOriginTime` (when the counts last changed), `parkingOccupancy` (capacity as
+ * `parkingNumberOfSpacesOverride`, vacant and occupied spaces, occupancy %) and `parkingSiteStatus`. Element order
+ * follows the v2.3 schema's sequences (DATEXIISchema_2_2_3.xsd: ParkingStatusPublication, ParkingRecordStatus,
+ * ParkingOccupancy, ParkingSiteStatus).
  */
-import type { OperatedGateway } from './operated-gateway.js';
 
-/** One zone as DATEX II sees it (a parking-zone device's `status`). */
-export interface DatexZone {
-  /** The parking record id (the zone's device id); the static ParkingTablePublication must use the same. */
-  id: string;
-  /** Version of the parking record, default 1. */
-  version?: number;
-  capacity: number;
-  occupied: number;
-  /** Spaces the gateway vouches for as free (bays with an unknown state are not counted free). */
-  free: number;
-  /** Member bays without a current state. */
-  unknown?: number;
-  /** ISO time the counts last changed. */
-  updated: string;
-}
+import { type DatexGateway, gatewayRecords } from './datex-source.js';
+import { buildDatexParkingTable, type DatexTableOptions } from './datex-table.js';
+import { type DatexOptions, type DatexRecord, el, genericPublication, HEADER, xmlEscape } from './datex-xml.js';
 
-export interface DatexOptions {
-  /** ISO 3166-1 alpha-2 country of the supplier, lowercase as DATEX II v2's CountryEnum writes it; default "de". */
-  country?: string;
-  /** The supplier's identifier within its country (the town's Mobilithek publisher id); default the gateway id. */
-  nationalIdentifier?: string;
-  /** Language of the publication (xs:language), default "de". */
-  lang?: string;
-  /** When the publication was made; default now. */
-  publicationTime?: Date;
-  /** The static ParkingTablePublication the records belong to, when the town publishes one. */
-  parkingTable?: { id: string; version: number };
-}
+export { gatewayRecords } from './datex-source.js';
+export type { DatexOptions, DatexRecord } from './datex-xml.js';
+export { xmlEscape } from './datex-xml.js';
+/** A zone as DATEX II sees it (kept as a name for the records the status and table publications share). */
+export type DatexZone = DatexRecord;
 
-const NS = 'http://datex2.eu/schema/2/2_0';
-const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
-
-/** Escape text and attribute values (the five XML specials). */
-export function xmlEscape(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
-}
-
-function el(name: string, text: string | number): string {
-  return `<${name}>${xmlEscape(String(text))}</${name}>`;
-}
-
-/** spacesAvailable, full, or unknown when no bay of the zone has a known state. */
-function siteStatus(z: DatexZone): 'spacesAvailable' | 'full' | 'unknown' {
+/** spacesAvailable, full, or unknown when no bay of the record has a known state. */
+function siteStatus(z: DatexRecord): 'spacesAvailable' | 'full' | 'unknown' {
   if (z.occupied + z.free === 0 && (z.unknown ?? 0) > 0) return 'unknown';
   return z.free > 0 ? 'spacesAvailable' : 'full';
 }
 
-function recordStatus(z: DatexZone): string {
+function recordStatus(z: DatexRecord): string {
   const status = siteStatus(z);
-  const occupancy: string[] = [];
+  const occupancy = [el('parkingNumberOfSpacesOverride', z.capacity)];
   if (status !== 'unknown') {
     occupancy.push(el('parkingNumberOfVacantSpaces', z.free), el('parkingNumberOfOccupiedSpaces', z.occupied));
     const pct = z.capacity > 0 ? Math.min(100, Math.round((z.occupied / z.capacity) * 1000) / 10) : 0;
@@ -81,57 +46,34 @@ function recordStatus(z: DatexZone): string {
 }
 
 /**
- * The publication as an XML string (UTF-8 declared). Needs at least one zone: DATEX II requires one
- * parkingRecordStatus per publication, so a gateway without zones has nothing to publish (throws RangeError).
+ * The status publication as an XML string (UTF-8 declared). Needs at least one record: a gateway without zones has
+ * nothing to publish (throws RangeError), as it does for a country that is not two letters.
  */
-export function buildDatexParkingStatus(zones: readonly DatexZone[], opts: DatexOptions = {}): string {
-  if (zones.length === 0) throw new RangeError('a ParkingStatusPublication needs at least one zone');
-  const country = (opts.country ?? 'de').toLowerCase();
-  if (!/^[a-z]{2}$/.test(country)) throw new RangeError(`country must be two letters, got "${country}"`);
-  const supplier = `<country>${country}</country>${el('nationalIdentifier', opts.nationalIdentifier ?? 'portier')}`;
+export function buildDatexParkingStatus(records: readonly DatexRecord[], opts: DatexOptions = {}): string {
+  if (records.length === 0) throw new RangeError('a ParkingStatusPublication needs at least one zone');
   const table = opts.parkingTable
     ? `<parkingTableReference targetClass="ParkingTable" id="${xmlEscape(opts.parkingTable.id)}" version="${opts.parkingTable.version}"/>`
     : '';
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<d2LogicalModel xmlns="${NS}" xmlns:xsi="${XSI}" modelBaseVersion="2">`,
-    `<exchange><supplierIdentification>${supplier}</supplierIdentification></exchange>`,
-    `<payloadPublication xsi:type="ParkingStatusPublication" lang="${xmlEscape(opts.lang ?? 'de')}">`,
-    el('publicationTime', (opts.publicationTime ?? new Date()).toISOString()),
-    `<publicationCreator>${supplier}</publicationCreator>`,
-    table,
-    '<headerInformation><confidentiality>noRestriction</confidentiality><informationStatus>real</informationStatus></headerInformation>',
-    ...zones.map(recordStatus),
-    '</payloadPublication>',
-    '</d2LogicalModel>',
-    '',
-  ].join('\n');
-}
-
-/** The `parking-zone` driver id, whose devices are the published zones. */
-export const PARKING_ZONE_DRIVER = 'parking-zone';
-
-/** The current status of every running parking zone of the gateway (from each zone's `status` command). */
-export async function gatewayZones(gateway: Pick<OperatedGateway, 'hosts'>): Promise<DatexZone[]> {
-  const zones: DatexZone[] = [];
-  for (const [id, host] of gateway.hosts) {
-    if (host.def.id !== PARKING_ZONE_DRIVER) continue;
-    const s = (await host.command('status', {})) as Omit<DatexZone, 'id'> | undefined;
-    if (s) zones.push({ ...s, id });
-  }
-  return zones.sort((a, b) => a.id.localeCompare(b.id));
+  const inner = `<parkingStatusPublication>${table}${HEADER}\n${records.map(recordStatus).join('\n')}\n</parkingStatusPublication>`;
+  return genericPublication('ParkingStatusPublication', inner, opts);
 }
 
 /**
- * The DATEX II ParkingStatusPublication of the gateway's zones, for the admin API (e.g. GET /datex/parking-status
- * with content type application/xml). Resolves to undefined when the gateway has no zone. The supplier's national
- * identifier defaults to the gateway id.
+ * The ParkingStatusPublication of the gateway's zones, for GET /datex/parking-status. Resolves to undefined when
+ * the gateway has no zone. The supplier's national identifier defaults to the gateway id.
  */
-export async function datexParkingStatus(
-  gateway: Pick<OperatedGateway, 'id' | 'hosts'>,
-  opts: DatexOptions = {},
+export async function datexParkingStatus(gateway: DatexGateway, opts: DatexOptions = {}): Promise<string | undefined> {
+  const records = await gatewayRecords(gateway);
+  if (records.length === 0) return undefined;
+  return buildDatexParkingStatus(records, { nationalIdentifier: gateway.id, ...opts });
+}
+
+/** The ParkingTablePublication of the gateway's records, for GET /datex/parking-table; undefined without zones. */
+export async function datexParkingTable(
+  gateway: DatexGateway,
+  opts: DatexTableOptions = {},
 ): Promise<string | undefined> {
-  const zones = await gatewayZones(gateway);
-  if (zones.length === 0) return undefined;
-  return buildDatexParkingStatus(zones, { nationalIdentifier: gateway.id, ...opts });
+  const records = await gatewayRecords(gateway);
+  if (records.length === 0) return undefined;
+  return buildDatexParkingTable(records, { nationalIdentifier: gateway.id, ...opts });
 }

@@ -25,6 +25,8 @@ export interface DiscoveryContext {
   swVersion?: string;
   /** URL of the local dashboard, linked from Home Assistant's device page. */
   configurationUrl?: string;
+  /** Where to get help with Portier: the discovery `origin`'s support_url (default: configurationUrl). */
+  supportUrl?: string;
 }
 
 /** What discovery needs to know about a Portier device. */
@@ -182,6 +184,18 @@ function availability(ctx: DiscoveryContext, deviceId: string): Record<string, u
   };
 }
 
+/**
+ * The `origin` block Home Assistant asks every discovery payload to carry (name, sw_version, support_url; shown in
+ * its logs and on the MQTT info page of a device).
+ */
+export function originOf(ctx: DiscoveryContext): Record<string, string> {
+  const origin: Record<string, string> = { name: 'Portier' };
+  if (ctx.swVersion) origin.sw_version = ctx.swVersion;
+  const support = ctx.supportUrl ?? ctx.configurationUrl;
+  if (support) origin.support_url = support;
+  return origin;
+}
+
 function message(
   ctx: DiscoveryContext,
   component: HaComponent,
@@ -195,7 +209,7 @@ function message(
     topic: `${prefix}/${component}/${ctx.gatewayId}/${objectId}/config`,
     component,
     objectId,
-    config: { unique_id: `${gatewayIdentifier}_${objectId}`, ...config },
+    config: { unique_id: `${gatewayIdentifier}_${objectId}`, ...config, origin: originOf(ctx) },
   };
 }
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Logger } from '../core/logger.js';
 import type { DeviceRecord } from '../store/device-registry.js';
 import { recordOperatorOpen } from './audit.js';
+import { deviceDiscovery } from './ha-device-discovery.js';
 import {
   bridgeDiscovery,
   DEFAULT_DISCOVERY_PREFIX,
@@ -22,6 +23,8 @@ export interface HaDiscoveryOptions {
   swVersion?: string;
   /** The dashboard's URL, linked from Home Assistant. */
   configurationUrl?: string;
+  /** The discovery origin's support_url, default the dashboard's URL. */
+  supportUrl?: string;
 }
 
 export interface HaDiscoveryHandle {
@@ -37,7 +40,8 @@ const commandPayload = z.enum([LOCK_PAYLOADS.lock, LOCK_PAYLOADS.unlock, LOCK_PA
 const MQTT_ACTOR = 'mqtt';
 
 /**
- * Home Assistant MQTT discovery on the local broker: every device's entities (retained, QoS 1), published at start,
+ * Home Assistant MQTT discovery on the local broker: every device's entities as one device-based discovery message
+ * (`<prefix>/device/<object_id>/config`, ha-device-discovery.ts; retained, QoS 1), published at start,
  * again whenever the link comes back (a broker restart loses retained messages without persistence) and whenever
  * Home Assistant announces itself on `<prefix>/status` (its documented birth message), and removed (empty retained
  * payloads) when a device goes. A lock whose `local_mqtt_control` is on is commanded on `<base>/<device>/set` with
@@ -56,9 +60,12 @@ export function startHaDiscovery(gateway: OperatedGateway, opts: HaDiscoveryOpti
   const ctx: DiscoveryContext = { gatewayId: gateway.id, baseTopic: base, discoveryPrefix: prefix };
   if (opts.swVersion) ctx.swVersion = opts.swVersion;
   if (opts.configurationUrl) ctx.configurationUrl = opts.configurationUrl;
+  if (opts.supportUrl) ctx.supportUrl = opts.supportUrl;
   const link = gateway.mqtt();
   /** Topics published per device (and zone), so a removal or a change can clear exactly those. */
   const published = new Map<string, string[]>();
+  /** Devices whose per-entity topics of earlier versions were cleared since start (once each). */
+  const migrated = new Set<string>();
   /** Parking zones seen in parking.zone events: sources of state with no registry entry. */
   const zones = new Set<string>();
   const registry = gateway.metrics.registry;
@@ -96,14 +103,23 @@ export function startHaDiscovery(gateway: OperatedGateway, opts: HaDiscoveryOpti
     return s;
   };
 
-  /** Publish `messages` for `id`, and clear any topic it had before that is no longer among them. */
-  const publishFor = async (id: string, messages: DiscoveryMessage[]): Promise<void> => {
-    const topics = messages.map((m) => m.topic);
+  /**
+   * Publish the entities of `id` as one device-based discovery message, and clear any topic it had before that is
+   * no longer used. The first time per device since start, the per-entity topics earlier versions used are cleared
+   * first (empty retained payloads), so an upgraded install does not discover each entity twice.
+   */
+  const publishFor = async (id: string, entities: DiscoveryMessage[]): Promise<void> => {
+    const msg = deviceDiscovery(ctx, entities);
+    const topics = msg ? [msg.topic] : [];
     const stale = (published.get(id) ?? []).filter((t) => !topics.includes(t));
     if (topics.length) published.set(id, topics);
     else published.delete(id);
+    if (msg && !migrated.has(id)) {
+      migrated.add(id);
+      await Promise.all(msg.entityTopics.map((t) => publish(t, '')));
+    }
     await Promise.all([
-      ...messages.map((m) => publish(m.topic, JSON.stringify(m.config))),
+      ...(msg ? [publish(msg.topic, JSON.stringify(msg.config))] : []),
       ...stale.map((t) => publish(t, '')),
     ]);
   };

@@ -7,7 +7,7 @@ import { type NgsiLdPushHandle, startNgsiLdPush } from './ngsi-ld-push.js';
 import { NgsiLdSource } from './ngsi-ld-source.js';
 import type { OperatedGateway } from './operated-gateway.js';
 import { type RetentionHandle, startRetention } from './retention.js';
-import { type AdminServer, startAdmin } from './server.js';
+import { type AdminServer, readVersion, startAdmin } from './server.js';
 
 export interface OperatorOptions {
   log: Logger;
@@ -106,7 +106,10 @@ export async function startOperatorSurface(gateway: OperatedGateway, opts: Opera
       }
     }
     if (opts.haDiscovery !== false && gateway.config.local_mqtt) {
-      const ha = startHaDiscovery(gateway, surface.admin ? { configurationUrl: `${surface.admin.url}/` } : {});
+      const ha = startHaDiscovery(gateway, {
+        swVersion: readVersion(),
+        ...(surface.admin ? { configurationUrl: `${surface.admin.url}/` } : {}),
+      });
       surface.ha = ha;
       started.push(() => ha.close());
     }

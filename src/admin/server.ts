@@ -82,7 +82,8 @@ function stampOf(path: string): string {
   }
 }
 
-function readVersion(): string {
+/** Portier's version from package.json ('0.0.0' when it cannot be read). */
+export function readVersion(): string {
   try {
     return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
   } catch {

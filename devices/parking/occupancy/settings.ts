@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { DriverContext } from '../../../src/core/driver.js';
-import { geoSettings } from '../../geo-settings.js';
+import { geoSettings, placeName } from '../../geo-settings.js';
 import { BayTracker } from './bay-state.js';
 
 const zoneId = z
@@ -34,6 +34,10 @@ export function occupancySettings(defaults: { debounceMs: number; report: 'chang
     /** 'change': events on accepted changes only; 'every': also for each report that confirms the state */
     report: z.enum(['change', 'every']).default(defaults.report),
     ...geoSettings,
+    /** Publish this bay in DATEX II as a parking record of its own (one space), as towns do for disabled bays. */
+    datex_publish: z.boolean().optional(),
+    /** Its name in the DATEX II parking table: a string, or per language ({de, en}); default the bay name. */
+    datex_name: placeName.optional(),
   };
 }
 

@@ -52,6 +52,11 @@ export class ZoneCounter {
     return this.place(bay, 'unknown');
   }
 
+  /** A member bay's state; undefined for a bay that is not a member. */
+  state(bay: string): BayState | undefined {
+    return this.bays.get(bay);
+  }
+
   /** Every member bay with its state (what a restart restores). */
   entries(): Array<[string, BayState]> {
     return [...this.bays];

@@ -6,10 +6,10 @@ import { type HaDiscoveryHandle, startHaDiscovery } from '../../../src/admin/ha-
 import { readLine } from '../../../src/transports/gpio/sim-files.js';
 import { eventually } from '../../helpers/daemon.js';
 import { type Broker, startMosquitto } from '../../helpers/mosquitto.js';
-import { DISCOVERY_TOPIC, SCHEMAS } from '../../unit/admin/ha-schema.js';
+import { DEVICE_DISCOVERY_TOPIC, deviceDiscoverySchema } from '../../unit/admin/ha-schema.js';
 import { type AdminHarness, startAdminHarness } from './harness.js';
 
-/** What a subscriber to `homeassistant/#` holds: the last payload per topic, with its retain flag and a count. */
+/** What a subscriber to discovery topics holds: the last payload per topic, with its retain flag and a count. */
 class DiscoveryWatcher {
   readonly configs = new Map<string, { payload: string; retain: boolean }>();
   received = 0;
@@ -23,16 +23,28 @@ class DiscoveryWatcher {
       w.received++;
       w.configs.set(topic, { payload: payload.toString(), retain: packet.retain });
     });
-    await client.subscribeAsync('homeassistant/+/+/+/config', { qos: 1 });
+    // Device-based configs, and the per-entity topics of earlier versions (to see them cleared).
+    await client.subscribeAsync(['homeassistant/device/+/config', 'homeassistant/+/+/+/config'], { qos: 1 });
     return w;
   }
 
-  /** Topics of entities currently announced (a removal leaves an empty payload). */
+  /** Topics of devices currently announced (a removal leaves an empty payload). */
   live(filter = ''): string[] {
     return [...this.configs]
       .filter(([t, c]) => c.payload !== '' && t.includes(filter))
       .map(([t]) => t)
       .sort();
+  }
+
+  /** The announced config of a device, parsed. */
+  device(id: string): {
+    dev: Record<string, unknown>;
+    o: Record<string, string>;
+    cmps: Record<string, Record<string, unknown>>;
+  } {
+    const c = this.configs.get(`homeassistant/device/portier_test-gw_${id}/config`);
+    if (!c?.payload) throw new Error(`no config for ${id}`);
+    return JSON.parse(c.payload);
   }
 
   async stop(): Promise<void> {
@@ -75,27 +87,39 @@ describe('Home Assistant discovery and commands on a real mosquitto', () => {
     await broker?.stop();
   });
 
-  it("publishes every device's entities retained, each matching Home Assistant's documented schema", async () => {
-    await eventually(() => watcher.live('bay-1').length >= 5 && watcher.live('door-1').length >= 3, 10_000, 'configs');
-    expect(watcher.live()).toEqual(
-      expect.arrayContaining([
-        'homeassistant/lock/test-gw/door-1_lock/config',
-        'homeassistant/binary_sensor/test-gw/door-1_door/config',
-        'homeassistant/binary_sensor/test-gw/door-1_door_alarm/config',
-        'homeassistant/binary_sensor/test-gw/bay-1_occupancy/config',
-        'homeassistant/sensor/test-gw/bay-1_battery_v/config',
-        'homeassistant/binary_sensor/test-gw/bridge_connectivity/config',
-      ]),
+  it("publishes each device's entities retained as one device-based config matching HA's documented schema", async () => {
+    await eventually(
+      () => watcher.live('/device/').length >= 4,
+      10_000,
+      'configs of the bridge, door-1, door-ro and bay-1',
     );
-    for (const topic of watcher.live()) {
-      expect(topic).toMatch(DISCOVERY_TOPIC);
-      const component = topic.split('/')[1] as keyof typeof SCHEMAS;
-      const config = JSON.parse(watcher.configs.get(topic)!.payload) as Record<string, unknown>;
-      const checked = SCHEMAS[component].safeParse(config);
+    expect(watcher.live('/device/')).toEqual([
+      'homeassistant/device/portier_test-gw/config',
+      'homeassistant/device/portier_test-gw_bay-1/config',
+      'homeassistant/device/portier_test-gw_door-1/config',
+      'homeassistant/device/portier_test-gw_door-ro/config',
+    ]);
+    for (const topic of watcher.live('/device/')) {
+      expect(topic).toMatch(DEVICE_DISCOVERY_TOPIC);
+      const checked = deviceDiscoverySchema.safeParse(JSON.parse(watcher.configs.get(topic)!.payload));
       expect(checked.success, `${topic}: ${checked.error?.message}`).toBe(true);
     }
-    const lock = JSON.parse(watcher.configs.get('homeassistant/lock/test-gw/door-1_lock/config')!.payload);
-    expect(lock).toMatchObject({ command_topic: 'portier/door-1/set', payload_open: 'OPEN' });
+    // The origin block, as Home Assistant's discovery docs describe it.
+    expect(watcher.device('door-1').o).toEqual({ name: 'Portier', sw_version: '0.1.0', support_url: h.admin.url });
+    expect(Object.keys(watcher.device('door-1').cmps).sort()).toEqual([
+      'door-1_door',
+      'door-1_door_alarm',
+      'door-1_lock',
+    ]);
+    expect(watcher.device('door-1').cmps['door-1_lock']).toMatchObject({
+      p: 'lock',
+      unique_id: 'portier_test-gw_door-1_lock',
+      command_topic: 'portier/door-1/set',
+      payload_open: 'OPEN',
+    });
+    expect(Object.keys(watcher.device('bay-1').cmps)).toHaveLength(5);
+    // No per-entity configs are left: an install moving from them gets empty payloads there.
+    expect(watcher.live().filter((t) => !t.includes('/device/'))).toEqual([]);
 
     // A subscriber arriving later gets them from the broker: they were retained.
     const late = await DiscoveryWatcher.start(broker.url, 'late');
@@ -104,15 +128,37 @@ describe('Home Assistant discovery and commands on a real mosquitto', () => {
     await late.stop();
   });
 
+  it('moves an install from per-entity topics: their retained configs are cleared', async () => {
+    // What an earlier version left retained for a device that is about to appear.
+    const old = 'homeassistant/lock/test-gw/door-3_lock/config';
+    await watcher.client.publishAsync(old, JSON.stringify({ unique_id: 'portier_test-gw_door-3_lock' }), {
+      qos: 1,
+      retain: true,
+    });
+    await eventually(() => watcher.live().includes(old), 10_000, 'legacy config seen');
+    await h.call('PUT', '/api/devices/door-3', {
+      body: { driver: 'gpio-relay-lock', settings: { relay_pin: 23, local_mqtt_control: true } },
+    });
+    await eventually(
+      () => watcher.live('door-3').includes('homeassistant/device/portier_test-gw_door-3/config'),
+      10_000,
+      'door-3 device config',
+    );
+    expect(watcher.live('door-3')).toEqual(['homeassistant/device/portier_test-gw_door-3/config']);
+    expect(watcher.configs.get(old)?.payload).toBe('');
+    await h.call('DELETE', '/api/devices/door-3');
+    await eventually(() => watcher.live('door-3').length === 0, 10_000, 'door-3 removed');
+  });
+
   it('announces a device added at run time and clears its entities when it is removed', async () => {
     await h.call('PUT', '/api/devices/door-2', {
       body: { driver: 'gpio-relay-lock', settings: { relay_pin: 22, local_mqtt_control: true } },
     });
-    await eventually(() => watcher.live('door-2').length === 3, 10_000, 'door-2 lock and door entities');
-    expect(watcher.live('door-2')).toContain('homeassistant/lock/test-gw/door-2_lock/config');
+    await eventually(() => watcher.live('door-2').length === 1, 10_000, 'door-2 device config');
+    expect(Object.keys(watcher.device('door-2').cmps)).toContain('door-2_lock');
     await h.call('DELETE', '/api/devices/door-2');
     await eventually(() => watcher.live('door-2').length === 0, 10_000, 'door-2 removed');
-    expect(watcher.configs.get('homeassistant/lock/test-gw/door-2_lock/config')?.payload).toBe('');
+    expect(watcher.configs.get('homeassistant/device/portier_test-gw_door-2/config')?.payload).toBe('');
 
     const late = await DiscoveryWatcher.start(broker.url, 'late2');
     await eventually(() => late.live().length === watcher.live().length, 10_000, 'retained configs');
@@ -157,15 +203,15 @@ describe('Home Assistant discovery and commands on a real mosquitto', () => {
 
   it('gives a lock without local_mqtt_control no command topic, and refuses UNLOCK and OPEN on its set topic', async () => {
     await eventually(() => watcher.live('door-ro').length > 0, 10_000, 'door-ro entities');
-    expect(watcher.live('door-ro')).toContain('homeassistant/binary_sensor/test-gw/door-ro_lock_state/config');
-    expect(watcher.live('door-ro')).not.toContain('homeassistant/lock/test-gw/door-ro_lock/config');
-    for (const topic of watcher.live('door-ro')) {
-      expect(watcher.configs.get(topic)!.payload).not.toContain('command_topic');
-    }
-    const sensor = JSON.parse(
-      watcher.configs.get('homeassistant/binary_sensor/test-gw/door-ro_lock_state/config')!.payload,
-    );
-    expect(sensor).toMatchObject({ device_class: 'lock', state_topic: 'portier/door-ro/state' });
+    const cmps = watcher.device('door-ro').cmps;
+    expect(Object.keys(cmps)).toContain('door-ro_lock_state');
+    expect(Object.keys(cmps)).not.toContain('door-ro_lock');
+    expect(JSON.stringify(cmps)).not.toContain('command_topic');
+    expect(cmps['door-ro_lock_state']).toMatchObject({
+      p: 'binary_sensor',
+      device_class: 'lock',
+      state_topic: 'portier/door-ro/state',
+    });
 
     const counter = h.gateway.metrics.registry.getSingleMetric('portier_ha_commands_total') as Counter<string>;
     const count = (labels: Record<string, string>) => h.gateway.metrics.valueOf(counter, labels);

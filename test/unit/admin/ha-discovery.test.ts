@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { deviceDiscovery } from '../../../src/admin/ha-device-discovery.js';
 import {
   bayDiscovery,
   bridgeDiscovery,
@@ -11,7 +12,7 @@ import {
   weatherDiscovery,
   zoneDiscovery,
 } from '../../../src/admin/ha-discovery.js';
-import { DISCOVERY_TOPIC, SCHEMAS } from './ha-schema.js';
+import { DEVICE_DISCOVERY_TOPIC, DISCOVERY_TOPIC, deviceDiscoverySchema, originSchema, SCHEMAS } from './ha-schema.js';
 
 /** Payloads checked against Home Assistant's documented MQTT discovery schema (see ha-schema.ts for the pages). */
 
@@ -321,5 +322,76 @@ describe('availability, device blocks and topics', () => {
   it('creates nothing for a device whose events Home Assistant has no entity for', () => {
     expect(discoveryFor(ctx, { id: 'qr-1', driver: 'qr-reader', events: ['access.decision'] })).toEqual([]);
     expect(bayDiscovery(ctx, { id: 'b', driver: 'x', events: [] }).length).toBeGreaterThan(0);
+  });
+});
+
+describe('origin and device-based discovery (HA 2024.11+)', () => {
+  const devices = [bridge, toilet, garage, service, bay, zone, weather].map(
+    (entities) => deviceDiscovery(ctx, entities)!,
+  );
+
+  it('carries the origin block (name, sw_version, support_url) on every payload', () => {
+    const origin = { name: 'Portier', sw_version: '0.1.0', support_url: 'http://127.0.0.1:8080/' };
+    for (const m of ALL) expect(m.config.origin).toEqual(origin);
+    for (const d of devices) expect(d.config.o).toEqual(origin);
+    expect(originSchema.safeParse(devices[0]!.config.o).success).toBe(true);
+    // An explicit support URL wins over the dashboard's; without either only the name is required.
+    expect(deviceDiscovery({ ...ctx, supportUrl: 'https://help.example.org/portier' }, bay)!.config.o.support_url).toBe(
+      'https://help.example.org/portier',
+    );
+    expect(deviceDiscovery({ gatewayId: 'gw' }, bridgeDiscovery({ gatewayId: 'gw' }))!.config.o).toEqual({
+      name: 'Portier',
+    });
+  });
+
+  it.each(devices.map((d) => [d.topic, d] as const))('%s matches the documented device discovery payload', (_t, d) => {
+    expect(d.topic).toMatch(DEVICE_DISCOVERY_TOPIC);
+    const result = deviceDiscoverySchema.safeParse(d.config);
+    expect(result.success ? [] : result.error.issues).toEqual([]);
+  });
+
+  it('puts one device per topic with all its entities as components, unique_ids unchanged', () => {
+    const toiletDevice = devices[1]!;
+    expect(toiletDevice.topic).toBe('homeassistant/device/portier_gw-market_wc-1/config');
+    expect(toiletDevice.config.dev).toMatchObject({
+      identifiers: ['portier_gw-market_wc-1'],
+      name: 'Toilet, market square',
+    });
+    expect(Object.keys(toiletDevice.config.cmps)).toEqual(toilet.map((m) => m.objectId));
+    expect(toiletDevice.config.cmps['wc-1_lock']).toMatchObject({
+      p: 'lock',
+      unique_id: 'portier_gw-market_wc-1_lock',
+      command_topic: 'portier/wc-1/set',
+    });
+    expect(toiletDevice.entityTopics).toEqual(toilet.map((m) => m.topic));
+    const ids = devices.flatMap((d) => Object.values(d.config.cmps).map((c) => c.unique_id));
+    expect(ids.sort()).toEqual(ALL.map((m) => m.config.unique_id).sort());
+    expect(new Set(devices.map((d) => d.topic)).size).toBe(devices.length);
+  });
+
+  it('keeps availability per component and no command topic for a lock without local control', () => {
+    for (const d of devices.slice(1)) {
+      for (const c of Object.values(d.config.cmps)) expect(c.availability_mode).toBe('all');
+    }
+    const svc = devices[3]!.config.cmps;
+    expect(Object.values(svc).map((c) => c.p)).not.toContain('lock');
+    expect(JSON.stringify(svc)).not.toContain('command_topic');
+  });
+
+  it('is checked by that schema: a component without platform or unique_id, or without origin, fails', () => {
+    const d = structuredClone(devices[4]!.config);
+    const first = Object.keys(d.cmps)[0]!;
+    expect(deviceDiscoverySchema.safeParse({ ...d, o: undefined }).success).toBe(false);
+    expect(
+      deviceDiscoverySchema.safeParse({ ...d, cmps: { [first]: { ...d.cmps[first], p: undefined } } }).success,
+    ).toBe(false);
+    expect(
+      deviceDiscoverySchema.safeParse({ ...d, cmps: { [first]: { ...d.cmps[first], unique_id: undefined } } }).success,
+    ).toBe(false);
+    expect(
+      deviceDiscoverySchema.safeParse({ ...d, cmps: { [first]: { ...d.cmps[first], device: d.dev } } }).success,
+    ).toBe(false);
+    expect(deviceDiscovery(ctx, [])).toBeUndefined();
+    expect(() => deviceDiscovery(ctx, [...toilet, ...bay])).toThrow(/another device/);
   });
 });

@@ -15,6 +15,11 @@ import { z } from 'zod';
  *                        (source/_integrations/sensor.markdown @ 7450caca5f98bff566520400239f9e2ee525cb29)
  * - State classes: https://developers.home-assistant.io/docs/core/entity/sensor#available-state-classes
  *
+ * - Device-based discovery (HA 2024.11+) and the origin block:
+ *                        https://www.home-assistant.io/integrations/mqtt/#device-discovery-payload and
+ *                        https://www.home-assistant.io/integrations/mqtt/#discovery-payload (origin: name required,
+ *                        sw_version, support_url; abbreviations dev, o, cmps, p)
+ *
  * The objects are strict although Home Assistant drops unknown keys silently: a misspelt key would be lost
  * without a word in production, so the test must catch it. `platform` is refused because the docs allow it only
  * in device-based discovery messages, not in the per-entity topics Portier uses.
@@ -55,8 +60,24 @@ const device = z
     message: 'At least one of identifiers or connections must be present to identify the device',
   });
 
+/** `<discovery_prefix>/device/<object_id>/config` of device-based discovery. */
+export const DEVICE_DISCOVERY_TOPIC = /^homeassistant\/device\/[a-zA-Z0-9_-]+\/config$/;
+
+/** The origin block: "name" is required, sw_version and support_url optional. */
+export const originSchema = z
+  .object({
+    name: z.string().min(1),
+    sw_version: z.string().optional(),
+    support_url: z
+      .string()
+      .regex(/^https?:\/\//)
+      .optional(),
+  })
+  .strict();
+
 /** Keys every MQTT entity page lists. */
 const common = {
+  origin: originSchema.optional(),
   availability: z.array(availabilityEntry).min(1).optional(),
   availability_mode: z.enum(['all', 'any', 'latest']).optional(),
   availability_template: z.string().optional(),
@@ -250,3 +271,40 @@ export const sensorSchema = withRules(
 );
 
 export const SCHEMAS = { lock: lockSchema, binary_sensor: binarySensorSchema, sensor: sensorSchema } as const;
+
+/**
+ * A device-based discovery payload: `dev` (the device) and `o` (the origin) are required, `cmps` maps each entity's
+ * object id to its config with the platform in `p`; a component's config is the platform's entity config without a
+ * device of its own, and needs a unique_id. Options shared by all components may sit at the top (availability,
+ * state_topic, qos, encoding, command_topic).
+ */
+export const deviceDiscoverySchema = z
+  .object({
+    dev: device,
+    o: originSchema,
+    cmps: z
+      .record(z.string().regex(/^[a-zA-Z0-9_-]+$/), z.record(z.string(), z.unknown()))
+      .refine((c) => Object.keys(c).length > 0, 'at least one component'),
+    availability: z.array(availabilityEntry).min(1).optional(),
+    availability_mode: z.enum(['all', 'any', 'latest']).optional(),
+    state_topic: z.string().optional(),
+    command_topic: z.string().optional(),
+    qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).optional(),
+    encoding: z.string().optional(),
+  })
+  .strict()
+  .superRefine((payload, ctx) => {
+    for (const [key, cmp] of Object.entries(payload.cmps)) {
+      const { p, ...entity } = cmp;
+      if (typeof p !== 'string' || !(p in SCHEMAS)) {
+        ctx.addIssue({ code: 'custom', message: `cmps.${key}: p must name a platform, got ${String(p)}` });
+        continue;
+      }
+      if (entity.device !== undefined || entity.dev !== undefined) {
+        ctx.addIssue({ code: 'custom', message: `cmps.${key}: the device belongs at the top (dev)` });
+      }
+      if (entity.unique_id === undefined) ctx.addIssue({ code: 'custom', message: `cmps.${key}: unique_id required` });
+      const checked = SCHEMAS[p as keyof typeof SCHEMAS].safeParse(entity);
+      if (!checked.success) ctx.addIssue({ code: 'custom', message: `cmps.${key}: ${checked.error.message}` });
+    }
+  });

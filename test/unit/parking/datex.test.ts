@@ -1,152 +1,157 @@
+/**
+ * The gateway's DATEX II v2.3 parking publications against (1) our restatement of the v2.3 schema's element paths
+ * and order and of the real German feeds' structure (fixtures/datex2-parking-structure.ts), (2) the hand-restated
+ * schema subset validated by libxml2's xmllint (fixtures/datex2-parking-subset.xsd), and (3) an XPath reader of the
+ * paths ParkAPI reads (test/helpers/datex-reader.ts).
+ */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DOMParser } from '@xmldom/xmldom';
 import { describe, expect, it } from 'vitest';
-import { buildDatexParkingStatus, type DatexZone, xmlEscape } from '../../../src/admin/datex.js';
+import { buildDatexParkingStatus, type DatexRecord, xmlEscape } from '../../../src/admin/datex.js';
+import { buildDatexParkingTable } from '../../../src/admin/datex-table.js';
+import { readParkingStatus, readParkingTable, selectAll } from '../../helpers/datex-reader.js';
 import { tempDir } from '../../helpers/tmp.js';
+import {
+  childPattern,
+  STATUS_STRUCTURE,
+  type Structure,
+  TABLE_STRUCTURE,
+} from './fixtures/datex2-parking-structure.js';
 
-const XSD = join(import.meta.dirname, 'fixtures', 'datex2-parking-status-subset.xsd');
+const XSD = join(import.meta.dirname, 'fixtures', 'datex2-parking-subset.xsd');
+const NS = 'http://datex2.eu/schema/2/2_0';
 
-interface Node {
-  name: string;
-  attrs: Record<string, string>;
-  children: Node[];
-  text: string;
-}
-
-/** A small XML reader for the test's own assertions (elements, attributes, text; no DTDs or CDATA). */
-function parseXml(xml: string): Node {
-  const body = xml.replace(/^<\?xml[^>]*\?>\s*/, '');
-  const root: Node = { name: '#root', attrs: {}, children: [], text: '' };
-  const stack: Node[] = [root];
-  const re = /<(\/?)([A-Za-z_][\w.:-]*)((?:\s+[\w.:-]+="[^"]*")*)\s*(\/?)>|([^<]+)/g;
-  const decode = (s: string) =>
-    s.replace(
-      /&(lt|gt|quot|apos|amp);/g,
-      (_m, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!,
-    );
-  for (let m = re.exec(body); m; m = re.exec(body)) {
-    const [, close, name, attrText, selfClose, text] = m;
-    const top = stack.at(-1)!;
-    if (text !== undefined) {
-      top.text += decode(text.trim());
-      continue;
-    }
-    if (close) {
-      if (top.name !== name) throw new Error(`</${name}> closes <${top.name}>`);
-      stack.pop();
-      continue;
-    }
-    const attrs: Record<string, string> = {};
-    for (const a of attrText!.matchAll(/([\w.:-]+)="([^"]*)"/g)) attrs[a[1]!] = decode(a[2]!);
-    const node: Node = { name: name!, attrs, children: [], text: '' };
-    top.children.push(node);
-    if (!selfClose) stack.push(node);
-  }
-  if (stack.length !== 1) throw new Error('unclosed elements');
-  return root.children[0]!;
-}
-
-const child = (n: Node, name: string) => n.children.find((c) => c.name === name);
-const names = (n: Node) => n.children.map((c) => c.name);
-
-const ZONES: DatexZone[] = [
-  { id: 'marktplatz', capacity: 24, occupied: 18, free: 6, updated: '2025-05-02T07:14:09.120Z' },
+const RECORDS: DatexRecord[] = [
+  {
+    id: 'marktplatz',
+    capacity: 24,
+    occupied: 18,
+    free: 6,
+    updated: '2025-05-02T07:14:09.120Z',
+    name: { de: 'Marktplatz', en: 'Market square' },
+    latitude: 47.6546,
+    longitude: 9.4797,
+  },
+  // A disabled bay published on its own, as Friedrichshafen does.
+  {
+    id: 'marktplatz-behindert-1',
+    capacity: 1,
+    occupied: 0,
+    free: 1,
+    unknown: 0,
+    updated: '2025-05-02T07:02:00.000Z',
+    name: 'Behindertenparkplatz Marktplatz 1',
+    latitude: 47.65471,
+    longitude: 9.47982,
+  },
   { id: 'bahnhof-p&r', capacity: 10, occupied: 10, free: 0, updated: '2025-05-02T07:10:00.000Z' },
   { id: 'schule', capacity: 4, occupied: 0, free: 0, unknown: 4, updated: '2025-05-02T06:00:00.000Z' },
 ];
 const AT = new Date('2025-05-02T07:15:00Z');
+const OPTS = { country: 'DE', nationalIdentifier: 'stadt-musterhausen', publicationTime: AT };
+
+/** Every element path of the document whose children break the structure, with what was found. */
+function structureErrors(xml: string, structure: Structure): string[] {
+  const doc = new DOMParser().parseFromString(xml, 'text/xml');
+  const errors: string[] = [];
+  const visit = (e: Element, path: string): void => {
+    if (e.namespaceURI !== NS) errors.push(`${path}: namespace ${e.namespaceURI}`);
+    const kids = Array.from(e.childNodes).filter((n): n is Element => n.nodeType === 1);
+    const expected = structure[path];
+    if (expected === undefined) {
+      if (kids.length > 0) errors.push(`${path}: unexpected children ${kids.map((k) => k.localName).join(',')}`);
+      return;
+    }
+    const seen = kids.map((k) => `${k.localName},`).join('');
+    if (!childPattern(expected).test(seen)) errors.push(`${path}: children ${seen} do not match ${expected.join(' ')}`);
+    for (const k of kids) visit(k, `${path}/${k.localName}`);
+  };
+  visit(doc.documentElement as unknown as Element, (doc.documentElement as unknown as Element).localName);
+  return errors;
+}
 
 function xmllint(xml: string): { ok: boolean; out: string } {
-  const file = join(tempDir('portier-datex-'), 'status.xml');
+  const file = join(tempDir('portier-datex-'), 'pub.xml');
   writeFileSync(file, xml);
   const r = spawnSync('xmllint', ['--noout', '--schema', XSD, file], { encoding: 'utf8' });
   if (r.error) throw new Error(`xmllint is needed for this test (apt-get install libxml2-utils): ${r.error.message}`);
   return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
 }
 
-describe('DATEX II v2.3 ParkingStatusPublication', () => {
-  const xml = buildDatexParkingStatus(ZONES, {
-    country: 'DE',
-    nationalIdentifier: 'stadt-musterhausen',
-    publicationTime: AT,
-  });
-  const doc = parseXml(xml);
+const attr = (xml: string, expr: string, name: string) => selectAll(xml, expr)[0]?.getAttribute(name);
+const text = (xml: string, expr: string) => selectAll(xml, expr).map((e) => e.textContent);
 
-  it('is a d2LogicalModel in the DATEX II v2 namespace with the exchange first', () => {
-    expect(doc.name).toBe('d2LogicalModel');
-    expect(doc.attrs).toMatchObject({
-      xmlns: 'http://datex2.eu/schema/2/2_0',
-      'xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance',
-      modelBaseVersion: '2',
-    });
-    expect(names(doc)).toEqual(['exchange', 'payloadPublication']);
-    const supplier = child(child(doc, 'exchange')!, 'supplierIdentification')!;
-    expect(names(supplier)).toEqual(['country', 'nationalIdentifier']);
-    expect(child(supplier, 'country')!.text).toBe('de');
-    expect(child(supplier, 'nationalIdentifier')!.text).toBe('stadt-musterhausen');
+describe('DATEX II v2.3 ParkingStatusPublication (GenericPublication, as German feeds have it)', () => {
+  const xml = buildDatexParkingStatus(RECORDS, OPTS);
+
+  it('follows the element paths and order of the schema and the real feeds', () => {
+    expect(structureErrors(xml, STATUS_STRUCTURE)).toEqual([]);
+    expect(attr(xml, '/d:d2LogicalModel', 'modelBaseVersion')).toBe('2');
+    expect(attr(xml, '/d:d2LogicalModel/d:payloadPublication', 'xsi:type')).toBe('GenericPublication');
+    expect(text(xml, '//d:genericPublicationName')).toEqual(['ParkingStatusPublication']);
+    expect(text(xml, '/d:d2LogicalModel/d:exchange/d:supplierIdentification/*')).toEqual(['de', 'stadt-musterhausen']);
   });
 
-  it('carries a ParkingStatusPublication with its header and one ParkingSiteStatus per zone, in schema order', () => {
-    const pub = child(doc, 'payloadPublication')!;
-    expect(pub.attrs).toEqual({ 'xsi:type': 'ParkingStatusPublication', lang: 'de' });
-    expect(names(pub)).toEqual([
-      'publicationTime',
-      'publicationCreator',
-      'headerInformation',
-      'parkingRecordStatus',
-      'parkingRecordStatus',
-      'parkingRecordStatus',
-    ]);
-    expect(child(pub, 'publicationTime')!.text).toBe('2025-05-02T07:15:00.000Z');
-    const records = pub.children.filter((c) => c.name === 'parkingRecordStatus');
-    for (const r of records) {
-      expect(r.attrs['xsi:type']).toBe('ParkingSiteStatus');
-      expect(names(r)).toEqual([
-        'parkingRecordReference',
-        'parkingStatusOriginTime',
-        'parkingOccupancy',
-        'parkingSiteStatus',
-      ]);
-    }
-    const [markt, bahnhof, schule] = records as [Node, Node, Node];
-    expect(child(markt, 'parkingRecordReference')!.attrs).toEqual({
-      targetClass: 'ParkingRecord',
-      id: 'marktplatz',
-      version: '1',
-    });
-    expect(child(markt, 'parkingStatusOriginTime')!.text).toBe('2025-05-02T07:14:09.120Z');
-    const occ = child(markt, 'parkingOccupancy')!;
-    expect(occ.children.map((c) => [c.name, c.text])).toEqual([
+  it('gives every record capacity, vacant and occupied counts, occupancy % and when the counts changed', () => {
+    const recs = selectAll(xml, '//d:parkingRecordStatus');
+    expect(recs.map((r) => r.getAttribute('xsi:type'))).toEqual(Array(4).fill('ParkingSiteStatus'));
+    const occ = (i: number) =>
+      selectAll(xml, `//d:parkingRecordStatus[${i}]/d:parkingOccupancy/*`).map((e) => [e.localName, e.textContent]);
+    expect(occ(1)).toEqual([
+      ['parkingNumberOfSpacesOverride', '24'],
       ['parkingNumberOfVacantSpaces', '6'],
       ['parkingNumberOfOccupiedSpaces', '18'],
       ['parkingOccupancy', '75'],
     ]);
-    expect(child(markt, 'parkingSiteStatus')!.text).toBe('spacesAvailable');
-    // The id's & is escaped on the wire and comes back intact.
-    expect(child(bahnhof, 'parkingRecordReference')!.attrs.id).toBe('bahnhof-p&r');
-    expect(child(bahnhof, 'parkingSiteStatus')!.text).toBe('full');
-    // A zone whose bays have not reported yet publishes no numbers, only that its status is unknown.
-    expect(child(schule, 'parkingOccupancy')!.children).toEqual([]);
-    expect(child(schule, 'parkingSiteStatus')!.text).toBe('unknown');
+    expect(occ(2)).toEqual([
+      ['parkingNumberOfSpacesOverride', '1'],
+      ['parkingNumberOfVacantSpaces', '1'],
+      ['parkingNumberOfOccupiedSpaces', '0'],
+      ['parkingOccupancy', '0'],
+    ]);
+    // A zone whose bays have not reported yet publishes its capacity only, and that its status is unknown.
+    expect(occ(4)).toEqual([['parkingNumberOfSpacesOverride', '4']]);
+    expect(text(xml, '//d:parkingRecordStatus/d:parkingSiteStatus')).toEqual([
+      'spacesAvailable',
+      'spacesAvailable',
+      'full',
+      'unknown',
+    ]);
+    const ref = selectAll(xml, '//d:parkingRecordStatus[1]/d:parkingRecordReference')[0]!;
+    expect([ref.getAttribute('targetClass'), ref.getAttribute('id'), ref.getAttribute('version')]).toEqual([
+      'ParkingRecord',
+      'marktplatz',
+      '1',
+    ]);
   });
 
-  it('refers to the static parking table when one is given', () => {
-    const withTable = parseXml(
-      buildDatexParkingStatus(ZONES.slice(0, 1), { parkingTable: { id: 'pt-1', version: 3 } }),
-    );
-    const pub = child(withTable, 'payloadPublication')!;
-    expect(names(pub).slice(2, 4)).toEqual(['parkingTableReference', 'headerInformation']);
-    expect(child(pub, 'parkingTableReference')!.attrs).toEqual({
-      targetClass: 'ParkingTable',
-      id: 'pt-1',
-      version: '3',
-    });
+  it('reads back through the paths ParkAPI uses', () => {
+    expect(readParkingStatus(xml)).toEqual([
+      { id: 'marktplatz', originTime: '2025-05-02T07:14:09.120Z', capacity: 24, vacant: 6 },
+      { id: 'marktplatz-behindert-1', originTime: '2025-05-02T07:02:00.000Z', capacity: 1, vacant: 1 },
+      // The id's & is escaped on the wire and comes back intact.
+      { id: 'bahnhof-p&r', originTime: '2025-05-02T07:10:00.000Z', capacity: 10, vacant: 0 },
+      { id: 'schule', originTime: '2025-05-02T06:00:00.000Z', capacity: 4, vacant: undefined },
+    ]);
+  });
+
+  it('refers to the static parking table when one is given, before the header as the schema orders them', () => {
+    const withTable = buildDatexParkingStatus(RECORDS.slice(0, 1), { parkingTable: { id: 'pt-1', version: 3 } });
+    expect(structureErrors(withTable, STATUS_STRUCTURE)).toEqual([]);
+    expect(
+      selectAll(withTable, '//d:parkingStatusPublication/*')
+        .map((e) => e.localName)
+        .slice(0, 2),
+    ).toEqual(['parkingTableReference', 'headerInformation']);
+    expect(attr(withTable, '//d:parkingTableReference', 'targetClass')).toBe('ParkingTable');
+    expect(xmllint(withTable).ok).toBe(true);
   });
 
   it('refuses to publish nothing and a country that is not two letters', () => {
     expect(() => buildDatexParkingStatus([])).toThrow(RangeError);
-    expect(() => buildDatexParkingStatus(ZONES, { country: 'DEU' })).toThrow(/two letters/);
+    expect(() => buildDatexParkingStatus(RECORDS, { country: 'DEU' })).toThrow(/two letters/);
   });
 
   it('escapes the five XML specials', () => {
@@ -157,21 +162,29 @@ describe('DATEX II v2.3 ParkingStatusPublication', () => {
     const r = xmllint(xml);
     expect(r.out).toContain('validates');
     expect(r.ok).toBe(true);
-    expect(xmllint(buildDatexParkingStatus(ZONES, { parkingTable: { id: 'pt', version: 1 } })).ok).toBe(true);
   });
 
-  it('is checked by that schema: a record without parkingOccupancy, or out of order, fails validation', () => {
-    const missing = xml.replace(/<parkingOccupancy>.*?<\/parkingOccupancy>/, '');
-    expect(xmllint(missing).ok).toBe(false);
+  it('is checked by that schema and by the structure: the old bare payload, a missing or misplaced element fail', () => {
+    // The shape the gateway wrote before: ParkingStatusPublication as the payload itself.
+    const bare = xml
+      .replace('xsi:type="GenericPublication"', 'xsi:type="ParkingStatusPublication"')
+      .replace(/<genericPublicationName>.*?<genericPublicationExtension><parkingStatusPublication>/s, '')
+      .replace('</parkingStatusPublication></genericPublicationExtension>', '');
+    expect(xmllint(bare).ok).toBe(false);
+    expect(structureErrors(bare, STATUS_STRUCTURE)).not.toEqual([]);
     const swapped = xml.replace(
       /(<parkingStatusOriginTime>.*?<\/parkingStatusOriginTime>)(<parkingOccupancy>.*?<\/parkingOccupancy>)/,
       '$2$1',
     );
     expect(xmllint(swapped).ok).toBe(false);
-    const badEnum = xml.replace(
-      '<parkingSiteStatus>full</parkingSiteStatus>',
-      '<parkingSiteStatus>voll</parkingSiteStatus>',
+    expect(structureErrors(swapped, STATUS_STRUCTURE)).not.toEqual([]);
+    const overrideLast = xml.replace(
+      /<parkingNumberOfSpacesOverride>24<\/parkingNumberOfSpacesOverride>(.*?)<\/parkingOccupancy>/,
+      '$1<parkingNumberOfSpacesOverride>24</parkingNumberOfSpacesOverride></parkingOccupancy>',
     );
+    expect(xmllint(overrideLast).ok).toBe(false);
+    expect(structureErrors(overrideLast, STATUS_STRUCTURE)).not.toEqual([]);
+    const badEnum = xml.replace('<parkingSiteStatus>full<', '<parkingSiteStatus>voll<');
     expect(xmllint(badEnum).ok).toBe(false);
   });
 
@@ -179,5 +192,51 @@ describe('DATEX II v2.3 ParkingStatusPublication', () => {
     const file = join(tempDir('portier-datex-'), 'wf.xml');
     writeFileSync(file, xml);
     expect(() => execFileSync('xmllint', ['--noout', file])).not.toThrow();
+  });
+});
+
+describe('DATEX II v2.3 ParkingTablePublication', () => {
+  const xml = buildDatexParkingTable(RECORDS, { ...OPTS, tableVersion: 2 });
+
+  it('follows the element paths and order of the schema and the real feeds, and validates with xmllint', () => {
+    expect(structureErrors(xml, TABLE_STRUCTURE)).toEqual([]);
+    expect(attr(xml, '/d:d2LogicalModel/d:payloadPublication', 'xsi:type')).toBe('GenericPublication');
+    expect(text(xml, '//d:genericPublicationName')).toEqual(['ParkingTablePublication']);
+    expect(attr(xml, '//d:parkingTable', 'id')).toBe('stadt-musterhausen-parking');
+    expect(attr(xml, '//d:parkingTable', 'version')).toBe('2');
+    const r = xmllint(xml);
+    expect(r.out).toContain('validates');
+    expect(r.ok).toBe(true);
+    execFileSync('xmllint', ['--noout', '-'], { input: xml });
+  });
+
+  it('names the same records as the status publication, with names, spaces and location', () => {
+    const table = readParkingTable(xml);
+    expect(table.map((r) => r.id)).toEqual(readParkingStatus(buildDatexParkingStatus(RECORDS, OPTS)).map((r) => r.id));
+    expect(table).toEqual([
+      { id: 'marktplatz', names: { de: 'Marktplatz', en: 'Market square' }, capacity: 24, lat: 47.6546, lon: 9.4797 },
+      {
+        id: 'marktplatz-behindert-1',
+        names: { de: 'Behindertenparkplatz Marktplatz 1' },
+        capacity: 1,
+        lat: 47.65471,
+        lon: 9.47982,
+      },
+      // Without a configured name the record id names it; without coordinates there is no location.
+      { id: 'bahnhof-p&r', names: { de: 'bahnhof-p&r' }, capacity: 10, lat: undefined, lon: undefined },
+      { id: 'schule', names: { de: 'schule' }, capacity: 4, lat: undefined, lon: undefined },
+    ]);
+    expect(attr(xml, '//d:parkingRecord[1]', 'xsi:type')).toBe('UrbanParkingSite');
+    expect(attr(xml, '//d:parkingRecord[1]/d:parkingLocation', 'xsi:type')).toBe('Point');
+  });
+
+  it('is checked by the schema and the structure: a location before the spaces fails', () => {
+    const swapped = xml.replace(
+      /(<parkingNumberOfSpaces>24<\/parkingNumberOfSpaces>)(<parkingLocation.*?<\/parkingLocation>)/,
+      '$2$1',
+    );
+    expect(swapped).not.toBe(xml);
+    expect(xmllint(swapped).ok).toBe(false);
+    expect(structureErrors(swapped, TABLE_STRUCTURE)).not.toEqual([]);
   });
 });
