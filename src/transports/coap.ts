@@ -48,7 +48,7 @@ class UdpCoapLink implements CoapLink {
   ) {}
 
   async get(url: string, opts: { timeoutMs?: number } = {}): Promise<CoapResponse> {
-    const target = await this.prepare(url);
+    const target = await this.resolveTarget(url);
     const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs ?? 10_000;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -72,7 +72,7 @@ class UdpCoapLink implements CoapLink {
   }
 
   async observe(url: string, listener: (res: CoapResponse) => void): Promise<() => Promise<void>> {
-    const target = await this.prepare(url);
+    const target = await this.resolveTarget(url);
     const key = target.toString();
     const existing = this.observations.get(key);
     if (existing) {
@@ -147,7 +147,7 @@ class UdpCoapLink implements CoapLink {
   }
 
   /** Check the URL, open (or reuse) the socket for its origin, and guard that socket against 'error' events. */
-  private async prepare(url: string): Promise<URL> {
+  private async resolveTarget(url: string): Promise<URL> {
     if (this.closed) throw new PortierError(ErrorCode.TransportClosed, `CoAP link closed (${url})`);
     let target: URL;
     try {
