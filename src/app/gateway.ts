@@ -132,6 +132,7 @@ export class Gateway {
       log: this.log,
       clock: { trustSystemClock: config.gateway.trust_system_clock },
       writerThread: true,
+      commitWindowMs: config.gateway.commit_window_ms,
       disk: { minFreeBytes: config.gateway.disk_min_free_bytes, reserveBytes: config.gateway.disk_reserve_bytes },
     });
     if (this.store.disk) watchDisk(this.store.disk, this.metrics.registry);

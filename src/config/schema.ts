@@ -121,6 +121,11 @@ export const configSchema = z
         disk_min_free_bytes: z.number().int().min(1_048_576).default(134_217_728),
         /** bytes of the reserve file kept for access decisions and alarms on a full disk, 0-1 GiB */
         disk_reserve_bytes: z.number().int().min(0).max(1_073_741_824).default(16_777_216),
+        /**
+         * ms telemetry and state events wait in memory to be committed together (with synchronous=FULL), 0-10000:
+         * what a power cut may cost of them; 0 commits every turn of the event loop (docs/sync.md, Durability)
+         */
+        commit_window_ms: z.number().int().min(0).max(10_000).default(1000),
       })
       .strict(),
     log: z

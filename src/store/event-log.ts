@@ -5,7 +5,15 @@ import { ErrorCode, PortierError } from '../core/errors.js';
 import type { EventInput, Lane, PortierEvent } from '../core/events.js';
 import { laneOf } from '../core/events.js';
 import { isDiskFull } from './disk-space.js';
-import { EventWriter, INSERT_EVENT_SQL, INSERT_OUTBOX_SQL, type WriterReply, type WriterRow } from './event-writer.js';
+import {
+  DELETE_OUTBOX_SQL,
+  EventWriter,
+  INSERT_EVENT_SQL,
+  INSERT_OUTBOX_SQL,
+  type WriterDelete,
+  type WriterReply,
+  type WriterRow,
+} from './event-writer.js';
 import type { LogEpoch } from './log-epoch.js';
 
 export const LANE_CODES: Record<Lane, number> = { critical: 0, state: 1, telemetry: 2 };
@@ -28,7 +36,11 @@ interface InflightBatch {
   /** Stamped, never empty, in seq order. */
   events: PortierEvent[];
   appended: OutboxAppend[];
+  deletes: WriterDelete[];
 }
+
+/** Events queued in a commit window beyond which the window closes at once (a burst commits in big batches). */
+const WINDOW_MAX_EVENTS = 1000;
 
 export interface AppendOptions {
   /** Commit with synchronous=FULL before returning (access decisions, audit). Default for the critical lane. */
@@ -72,7 +84,13 @@ export class EventLog {
   private readonly ulid = monotonicFactory();
   private nextSeq: number;
   private pending: Array<{ input: EventInput; opts: AppendOptions }> = [];
+  /** Acknowledged outbox rows to delete in the next commit (`deleteFromOutbox`). */
+  private pendingDeletes: WriterDelete[] = [];
   private flushScheduled = false;
+  /** ms a non-critical event may wait in memory for its commit (`useCommitWindow`); 0: the next turn. */
+  private windowMs = 0;
+  private windowTimer: NodeJS.Timeout | undefined;
+  private readonly deleteOutbox: Statement;
   private readonly committedListeners: Array<(events: PortierEvent[]) => void> = [];
   private readonly outboxListeners: Array<(rows: OutboxAppend[]) => void> = [];
   private writer: EventWriter | undefined;
@@ -105,6 +123,7 @@ export class EventLog {
   ) {
     this.insertEvent = db.prepare(INSERT_EVENT_SQL);
     this.insertOutbox = db.prepare(INSERT_OUTBOX_SQL);
+    this.deleteOutbox = db.prepare(DELETE_OUTBOX_SQL);
     this.nextSeq = this.maxSeq() + 1;
     this.committedSeq = this.nextSeq - 1;
   }
@@ -143,10 +162,48 @@ export class EventLog {
     }
     if (this.guard && !this.guard.admit(input, opts, lane)) return;
     this.pending.push({ input, opts });
-    if (!this.flushScheduled) {
+    this.schedule();
+  }
+
+  /**
+   * Delete acknowledged outbox rows in the next group commit (the sync service, on a PUBACK): in steady state the
+   * outbox's pages are the ones the commit writes anyway. Until then the rows are still on disk; a crash or a power
+   * cut before that commit sends them again (delivery is at least once; the cloud deduplicates by id).
+   */
+  deleteFromOutbox(ranges: ReadonlyArray<{ lane: number; first: number; last: number }>): void {
+    for (const r of ranges) this.pendingDeletes.push([r.lane, r.first, r.last]);
+    this.schedule();
+  }
+
+  /**
+   * Keep non-critical events in memory up to `ms` and commit them together, each commit with synchronous=FULL when
+   * `ms` > 0 (the daemon: docs/sync.md, Durability). A burst of WINDOW_MAX_EVENTS closes the window at once.
+   * Call before `useWriterThread`.
+   */
+  useCommitWindow(ms: number): void {
+    this.windowMs = Math.max(0, ms);
+  }
+
+  /** The group commit of what is queued: after the window, or at the next turn (no window, or a full one). */
+  private schedule(): void {
+    const now = this.windowMs === 0 || this.pending.length >= WINDOW_MAX_EVENTS;
+    if (now) {
+      if (this.flushScheduled) return;
       this.flushScheduled = true;
       setImmediate(() => this.groupCommit());
+      return;
     }
+    if (this.windowTimer) return;
+    this.windowTimer = setTimeout(() => {
+      this.windowTimer = undefined;
+      this.groupCommit();
+    }, this.windowMs);
+    this.windowTimer.unref();
+  }
+
+  /** The safety level of group commits: FULL inside a commit window (a power cut costs at most the window). */
+  private get groupSync(): 'FULL' | 'NORMAL' {
+    return this.windowMs > 0 ? 'FULL' : 'NORMAL';
   }
 
   /**
@@ -155,7 +212,7 @@ export class EventLog {
    * before them committed.
    */
   useWriterThread(): void {
-    this.writer ??= new EventWriter(this.db.name, (reply) => this.onReply(reply));
+    this.writer ??= new EventWriter(this.db.name, (reply) => this.onReply(reply), this.groupSync);
   }
 
   /** Let `guard` keep events off a full disk and make room when a commit finds none (see disk-guard.ts). */
@@ -221,11 +278,27 @@ export class EventLog {
   /** Commit everything queued, and wait for what the writer thread has. Safe to call at any time. */
   flush(): void {
     this.flushScheduled = false;
+    if (this.windowTimer) {
+      clearTimeout(this.windowTimer);
+      this.windowTimer = undefined;
+    }
     this.writer?.settle();
-    if (this.pending.length === 0) return;
+    if (this.pending.length === 0 && this.pendingDeletes.length === 0) return;
     const batch = this.pending;
+    const deletes = this.pendingDeletes;
     this.pending = [];
-    this.commit(batch);
+    this.pendingDeletes = [];
+    const sync = this.groupSync;
+    if (sync === 'NORMAL' || this.db.inTransaction) {
+      this.commit(batch, deletes);
+      return;
+    }
+    this.db.pragma('synchronous = FULL');
+    try {
+      this.commit(batch, deletes);
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
   }
 
   /** The turn's batch: to the writer thread when there is one, else written here. */
@@ -237,15 +310,21 @@ export class EventLog {
       return;
     }
     this.flushScheduled = false;
-    if (this.pending.length === 0) return;
+    if (this.windowTimer) {
+      clearTimeout(this.windowTimer);
+      this.windowTimer = undefined;
+    }
+    if (this.pending.length === 0 && this.pendingDeletes.length === 0) return;
     const batch = this.pending;
+    const deletes = this.pendingDeletes;
     this.pending = [];
+    this.pendingDeletes = [];
     const firstSeq = this.nextSeq;
     const stamped = this.stamp(batch, firstSeq);
     this.nextSeq = firstSeq + stamped.events.length;
     const id = ++this.lastBatchId;
-    this.inflight.push({ id, batch, events: stamped.events, appended: stamped.appended });
-    writer.post(id, stamped.rows);
+    this.inflight.push({ id, batch, events: stamped.events, appended: stamped.appended, deletes });
+    writer.post(id, stamped.rows, deletes);
   }
 
   /** The writer thread's answer for the oldest batch in flight (or, with id -1, for all of them). */
@@ -270,13 +349,15 @@ export class EventLog {
     this.nextSeq = written + 1;
     let failure: unknown;
     for (const b of chain) {
-      if (b.events.at(-1)!.seq <= written) {
+      const last = b.events.at(-1)?.seq;
+      // A batch of deletes alone: deleting again is harmless, whether the thread did or not.
+      if (last !== undefined && last <= written) {
         this.announce(b.events, b.appended);
         continue;
       }
       this.givenBack++;
       try {
-        this.commit(b.batch);
+        this.commit(b.batch, b.deletes);
       } catch (err) {
         failure ??= err;
       }
@@ -290,19 +371,22 @@ export class EventLog {
    * transaction, which its owner retries) the guard makes room and the batch is tried once more; a batch that still
    * does not fit is handed to the guard (counted, state held) unless it holds a critical event, which throws.
    */
-  private commit(batch: Array<{ input: EventInput; opts: AppendOptions }>): PortierEvent[] {
+  private commit(
+    batch: Array<{ input: EventInput; opts: AppendOptions }>,
+    deletes: WriterDelete[] = [],
+  ): PortierEvent[] {
     const guard = this.guard;
-    if (!guard || this.db.inTransaction) return this.commitOnce(batch);
+    if (!guard || this.db.inTransaction) return this.commitOnce(batch, deletes);
     // The reserve is given back only for what must be written: critical and durable events.
     const must = batch.some((b) => b.opts.durable || (b.opts.lane ?? laneOf(b.input.type)) === 'critical');
     try {
-      return this.commitOnce(batch);
+      return this.commitOnce(batch, deletes);
     } catch (err) {
       if (!isDiskFull(err)) throw err;
       guard.relieve(err, must);
     }
     try {
-      return this.commitOnce(batch);
+      return this.commitOnce(batch, deletes);
     } catch (err) {
       if (!isDiskFull(err)) throw err;
       if (must) {
@@ -314,7 +398,10 @@ export class EventLog {
     }
   }
 
-  private commitOnce(batch: Array<{ input: EventInput; opts: AppendOptions }>): PortierEvent[] {
+  private commitOnce(
+    batch: Array<{ input: EventInput; opts: AppendOptions }>,
+    deletes: WriterDelete[] = [],
+  ): PortierEvent[] {
     const firstSeq = this.nextSeq;
     const { events, appended, rows } = this.stamp(batch, firstSeq);
     try {
@@ -323,6 +410,7 @@ export class EventLog {
           this.insertEvent.run(r[0], r[1], r[2], r[3], r[4], r[5]);
           if (r[6] >= 0) this.insertOutbox.run(r[0], r[6]);
         }
+        for (const d of deletes) this.deleteOutbox.run(d[0], d[1], d[2]);
       })();
     } catch (err) {
       // Nothing of the batch was written; seq stays where the database says it is, and whoever waits for these
@@ -346,6 +434,7 @@ export class EventLog {
     const events: PortierEvent[] = [];
     const appended: OutboxAppend[] = [];
     const rows: WriterRow[] = [];
+    if (batch.length === 0) return { events, appended, rows };
     const measure = this.outboxListeners.length > 0;
     const { mark, epoch } = this.epoch;
     if (!mark) {

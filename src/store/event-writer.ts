@@ -18,6 +18,11 @@ import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from '
 /** The two INSERTs of a committed event, the same on either thread. */
 export const INSERT_EVENT_SQL = 'INSERT INTO events (seq, id, dev, type, ts, body) VALUES (?, ?, ?, ?, ?, ?)';
 export const INSERT_OUTBOX_SQL = 'INSERT INTO outbox (seq, lane) VALUES (?, ?)';
+/** Acknowledged outbox rows, deleted in the commit that follows their PUBACK (outbox.ts). */
+export const DELETE_OUTBOX_SQL = 'DELETE FROM outbox WHERE lane = ? AND seq BETWEEN ? AND ?';
+
+/** Acknowledged outbox rows to delete: every row of `lane` with seq in [first, last]. */
+export type WriterDelete = [lane: number, first: number, last: number];
 
 /** One event row, with its outbox lane code or -1 for a local-only event. */
 export type WriterRow = [seq: number, id: string, dev: string, type: string, ts: string, body: string, lane: number];
@@ -29,7 +34,10 @@ export interface WriterReply {
   error?: string;
 }
 
-type WriterMessage = { kind: 'batch'; id: number; rows: WriterRow[] } | { kind: 'resume' } | { kind: 'close' };
+type WriterMessage =
+  | { kind: 'batch'; id: number; rows: WriterRow[]; deletes: WriterDelete[] }
+  | { kind: 'resume' }
+  | { kind: 'close' };
 
 /** Slots of the shared Int32Array. */
 const DONE = 0;
@@ -50,22 +58,25 @@ function writerThread(req: NodeJS.Require): void {
     path: string;
     port: MessagePort;
     shared: SharedArrayBuffer;
-    sql: { event: string; outbox: string };
+    sql: { event: string; outbox: string; ack: string };
+    synchronous: string;
   };
   const Database = req(data.sqlite) as typeof import('better-sqlite3');
   const shared = new Int32Array(data.shared);
   const nap = new Int32Array(new SharedArrayBuffer(4));
   const db = new Database(data.path);
-  db.pragma('synchronous = NORMAL');
+  db.pragma(`synchronous = ${data.synchronous}`);
   // Busy waits are ours: a lock held while the main thread waits for us is answered by giving the batch back.
   db.pragma('busy_timeout = 0');
   const insertEvent = db.prepare(data.sql.event);
   const insertOutbox = db.prepare(data.sql.outbox);
-  const write = db.transaction((rows: WriterRow[]) => {
+  const deleteOutbox = db.prepare(data.sql.ack);
+  const write = db.transaction((rows: WriterRow[], deletes: WriterDelete[]) => {
     for (const r of rows) {
       insertEvent.run(r[0], r[1], r[2], r[3], r[4], r[5]);
       if (r[6] >= 0) insertOutbox.run(r[0], r[6]);
     }
+    for (const d of deletes) deleteOutbox.run(d[0], d[1], d[2]);
   });
   let stopped = false;
   const answer = (reply: WriterReply): void => {
@@ -91,7 +102,7 @@ function writerThread(req: NodeJS.Require): void {
     }
     for (;;) {
       try {
-        write.immediate(m.rows);
+        write.immediate(m.rows, m.deletes);
         answer({ id: m.id, ok: true });
         return;
       } catch (err) {
@@ -117,9 +128,11 @@ export class EventWriter {
   private closed = false;
 
   /** `onReply` gets every reply, in batch order, whether it arrives by itself or through `settle`. */
+  /** `synchronous`: the thread's safety level, FULL when its commits must survive a power cut (a commit window). */
   constructor(
     path: string,
     private readonly onReply: (reply: WriterReply) => void,
+    synchronous: 'FULL' | 'NORMAL' = 'NORMAL',
   ) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
@@ -131,7 +144,8 @@ export class EventWriter {
         path,
         port: port2,
         shared: this.shared.buffer,
-        sql: { event: INSERT_EVENT_SQL, outbox: INSERT_OUTBOX_SQL },
+        sql: { event: INSERT_EVENT_SQL, outbox: INSERT_OUTBOX_SQL, ack: DELETE_OUTBOX_SQL },
+        synchronous,
       },
       transferList: [port2],
     });
@@ -152,9 +166,9 @@ export class EventWriter {
     return !this.closed;
   }
 
-  post(id: number, rows: WriterRow[]): void {
+  post(id: number, rows: WriterRow[], deletes: WriterDelete[] = []): void {
     this.posted++;
-    this.port.postMessage({ kind: 'batch', id, rows } satisfies WriterMessage);
+    this.port.postMessage({ kind: 'batch', id, rows, deletes } satisfies WriterMessage);
   }
 
   /** Let the thread take batches again after it gave one back. */

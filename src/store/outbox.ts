@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { Lane } from '../core/events.js';
 import { backgroundQuery } from './background-query.js';
-import { LANES_BY_CODE, type OutboxAppend } from './event-log.js';
+import { type EventLog, LANES_BY_CODE, type OutboxAppend } from './event-log.js';
 
 /** One outbox row with the stored event JSON, as the batcher reads it. */
 export interface OutboxRow {
@@ -43,6 +43,8 @@ export class Outbox {
   private readonly ackStmt: Statement<[number, number, number]>;
   private readonly oldestStmt: Statement<[number], { ts: string } | undefined>;
   private readonly backlog: LaneBacklog[] = LANES_BY_CODE.map(() => ({ count: 0, bytes: 0 }));
+  /** The highest seq acknowledged per lane: rows at or below it may wait in the log's next commit to be deleted. */
+  private readonly ackedTo: number[] = LANES_BY_CODE.map(() => 0);
   /** Resolves once the rows already in the outbox at construction are counted. Never rejects. */
   readonly counted: Promise<void>;
 
@@ -50,9 +52,14 @@ export class Outbox {
    * `legacy`: events stored before log epochs existed (seq below `below`) are sent with `epoch` added to their JSON,
    * so every event the cloud receives names its epoch.
    */
+  /**
+   * `log`: the event log, whose next group commit deletes acknowledged rows (in the same transaction as the events
+   * it writes, so acknowledgements cost no commit of their own). Without it each acknowledgement commits at once.
+   */
   constructor(
     private readonly db: Database,
     legacy?: { epoch: string; below: number },
+    private readonly log?: Pick<EventLog, 'deleteFromOutbox' | 'flush'>,
   ) {
     const body = legacy
       ? `CASE WHEN o.seq < ${Math.floor(legacy.below)} THEN json_set(e.body, '$.epoch', ${sqlText(legacy.epoch)}) ELSE e.body END`
@@ -101,6 +108,7 @@ export class Outbox {
 
   /** Rebuild the in-memory counts from the table (start, and after another process may have written). */
   recount(): void {
+    this.log?.flush();
     for (const b of this.backlog) {
       b.count = 0;
       b.bytes = 0;
@@ -139,6 +147,8 @@ export class Outbox {
 
   /** Up to `limit` rows of one lane with seq above `afterSeq`, oldest first. */
   take(lane: number, afterSeq: number, limit: number): OutboxRow[] {
+    // Reading from before the last acknowledgement (a resend from the oldest): its deletes are committed first.
+    if (afterSeq < (this.ackedTo[lane] ?? 0)) this.log?.flush();
     return this.takeStmt.all(lane, afterSeq, limit);
   }
 
@@ -147,12 +157,22 @@ export class Outbox {
    * as consecutive rows of that lane, and rows appended later have higher seq, so the range holds nothing else.
    */
   acknowledge(ranges: readonly LaneRange[], counts: readonly LaneBacklog[]): void {
-    this.db.transaction(() => {
-      for (const r of ranges) this.ackStmt.run(r.lane, r.first, r.last);
-    })();
+    if (this.log) {
+      for (const r of ranges) this.ackedTo[r.lane] = Math.max(this.ackedTo[r.lane] ?? 0, r.last);
+      this.log.deleteFromOutbox(ranges);
+    } else {
+      this.db.transaction(() => {
+        for (const r of ranges) this.ackStmt.run(r.lane, r.first, r.last);
+      })();
+    }
     counts.forEach((c, lane) => {
       this.removed(lane, c.count, c.bytes);
     });
+  }
+
+  /** Commit the deletes of acknowledged rows still waiting for the log's next commit (before reading the table). */
+  settle(): void {
+    this.log?.flush();
   }
 
   /** Current backlog of one lane (in-memory counts). */
@@ -162,6 +182,7 @@ export class Outbox {
 
   /** Whether any row waits, from the table (an index probe): a cheap check of the in-memory counts. */
   anyWaiting(): boolean {
+    this.log?.flush();
     return this.db.prepare('SELECT EXISTS (SELECT 1 FROM outbox) AS x').pluck().get() === 1;
   }
 
@@ -172,6 +193,7 @@ export class Outbox {
 
   /** ISO time of the oldest waiting event of a lane, or undefined when the lane is empty. */
   oldestTs(lane: number): string | undefined {
+    this.log?.flush();
     return this.oldestStmt.get(lane)?.ts;
   }
 

@@ -47,6 +47,8 @@ export function openStore(opts: {
   clock?: ClockOptions;
   /** Group commits on a writer thread (the daemon); one-shot commands write inline. */
   writerThread?: boolean;
+  /** ms non-critical events wait to be committed together (EventLog.useCommitWindow); default 0. */
+  commitWindowMs?: number;
   /**
    * Borrow the log of a running daemon (CLI commands): its epoch is read, not decided, and the log refuses to number
    * events. Default: this process owns the log (the daemon, a one-off gateway in a test).
@@ -63,6 +65,7 @@ export function openStore(opts: {
     ? readLogEpoch(db)
     : openLogEpoch(db, opts.stateDir, { quarantined: quarantinedTo !== undefined });
   const events = new EventLog(db, opts.gatewayId, clock, epoch);
+  if (opts.commitWindowMs) events.useCommitWindow(opts.commitWindowMs);
   if (opts.writerThread) events.useWriterThread();
   const disk = opts.disk && guardDisk(db, events, { ...opts, disk: opts.disk });
   const store: Store = {

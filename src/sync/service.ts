@@ -63,7 +63,7 @@ export class CloudSync {
     ensureIncrementalVacuum(store.db, this.log);
     // Everything recorded so far is on disk before the outbox notes where its own count ends.
     store.events.flush();
-    this.outbox = new Outbox(store.db, store.events.epoch.legacy);
+    this.outbox = new Outbox(store.db, store.events.epoch.legacy, store.events);
     this.connection = new CloudConnection({ config: cfg, gatewayId, topics, log: this.log });
     this.uplink = new CloudUplink({
       connection: this.connection,

@@ -125,6 +125,8 @@ export class DiskBudget {
   }
 
   private async pass(): Promise<EnforceResult> {
+    // Acknowledged rows waiting for the log's next commit are deleted first, not counted or shed again.
+    this.outbox.settle();
     const usedBefore = this.usedBytes();
     const result: EnforceResult = { usedBefore, usedAfter: usedBefore, pruned: 0, shed: {}, overBudget: false };
     const budget = this.limit(usedBefore);

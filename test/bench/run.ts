@@ -15,6 +15,7 @@ const BENCHES: Array<{ title: string; load: () => Promise<Bench> }> = [
   },
   { title: 'Cloud sync: backlog drain', load: async () => (await import('./sync-bench.js')).syncBench },
   { title: 'Start: backlog to READY', load: async () => (await import('./start-bench.js')).startBench },
+  { title: 'Writes: bytes per event', load: async () => (await import('./write-bench.js')).writeBench },
   { title: 'Access: scan to relay', load: async () => (await import('./access-latency-bench.js')).accessLatencyBench },
 ];
 
