@@ -9,6 +9,8 @@ import { MIGRATIONS, type Migration } from './migrations/index.js';
 import { ensurePrivateDir, narrowToOwner, touchPrivateFile } from './private-files.js';
 
 export const DB_FILE = 'portier.db';
+/** Bytes per database page of a new database (SQLite's default is 4096). */
+export const PAGE_SIZE = 1024;
 /**
  * Left in the state directory when the integrity check, which runs after the start, finds a fault: the next start
  * quarantines the database without checking again (docs/architecture.md, Storage).
@@ -73,6 +75,10 @@ function open(path: string, log: Logger): Database {
   touchPrivateFile(path);
   narrowToOwner(path, log);
   const db = new BetterSqlite3(path);
+  // A new database gets small pages: every commit writes whole pages to the WAL, and most commits add a few hundred
+  // bytes (docs/architecture.md, Storage writes). An existing database keeps its page size (changing it means a
+  // VACUUM of the whole file).
+  db.pragma(`page_size = ${PAGE_SIZE}`);
   db.pragma('journal_mode = WAL');
   for (const suffix of ['-wal', '-shm']) narrowToOwner(path + suffix, log);
   // NORMAL in WAL survives a process crash (kill -9); access commits switch to FULL for power loss.

@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
-import type { Clock } from '../core/clock.js';
+import type { Clock, Now } from '../core/clock.js';
 import { ErrorCode, PortierError } from '../core/errors.js';
 import type { EventInput, Lane, PortierEvent } from '../core/events.js';
 import { laneOf } from '../core/events.js';
@@ -32,12 +32,15 @@ export interface OutboxAppend {
 
 interface InflightBatch {
   id: number;
-  batch: Array<{ input: EventInput; opts: AppendOptions }>;
+  batch: Queued[];
   /** Stamped, never empty, in seq order. */
   events: PortierEvent[];
   appended: OutboxAppend[];
   deletes: WriterDelete[];
 }
+
+/** An event waiting for its group commit, with the time it was recorded (its `ts`, however long it waits). */
+type Queued = { input: EventInput; opts: AppendOptions; at?: Now };
 
 /** Events queued in a commit window beyond which the window closes at once (a burst commits in big batches). */
 const WINDOW_MAX_EVENTS = 1000;
@@ -83,7 +86,7 @@ export class EventLog {
   private readonly insertOutbox: Statement;
   private readonly ulid = monotonicFactory();
   private nextSeq: number;
-  private pending: Array<{ input: EventInput; opts: AppendOptions }> = [];
+  private pending: Queued[] = [];
   /** Acknowledged outbox rows to delete in the next commit (`deleteFromOutbox`). */
   private pendingDeletes: WriterDelete[] = [];
   private flushScheduled = false;
@@ -161,7 +164,7 @@ export class EventLog {
       return;
     }
     if (this.guard && !this.guard.admit(input, opts, lane)) return;
-    this.pending.push({ input, opts });
+    this.pending.push({ input, opts, at: this.clock.now() });
     this.schedule();
   }
 
@@ -371,10 +374,7 @@ export class EventLog {
    * transaction, which its owner retries) the guard makes room and the batch is tried once more; a batch that still
    * does not fit is handed to the guard (counted, state held) unless it holds a critical event, which throws.
    */
-  private commit(
-    batch: Array<{ input: EventInput; opts: AppendOptions }>,
-    deletes: WriterDelete[] = [],
-  ): PortierEvent[] {
+  private commit(batch: Queued[], deletes: WriterDelete[] = []): PortierEvent[] {
     const guard = this.guard;
     if (!guard || this.db.inTransaction) return this.commitOnce(batch, deletes);
     // The reserve is given back only for what must be written: critical and durable events.
@@ -398,10 +398,7 @@ export class EventLog {
     }
   }
 
-  private commitOnce(
-    batch: Array<{ input: EventInput; opts: AppendOptions }>,
-    deletes: WriterDelete[] = [],
-  ): PortierEvent[] {
+  private commitOnce(batch: Queued[], deletes: WriterDelete[] = []): PortierEvent[] {
     const firstSeq = this.nextSeq;
     const { events, appended, rows } = this.stamp(batch, firstSeq);
     try {
@@ -428,7 +425,7 @@ export class EventLog {
 
   /** Events of a batch with their seq, id, time and stored JSON, and the rows to insert. */
   private stamp(
-    batch: Array<{ input: EventInput; opts: AppendOptions }>,
+    batch: Queued[],
     firstSeq: number,
   ): { events: PortierEvent[]; appended: OutboxAppend[]; rows: WriterRow[] } {
     const events: PortierEvent[] = [];
@@ -449,8 +446,8 @@ export class EventLog {
     // A burst stamps many events within one millisecond: its ISO text is made once.
     let isoMs = Number.NaN;
     let iso = '';
-    for (const { input, opts } of batch) {
-      const now = this.clock.now();
+    for (const { input, opts, at } of batch) {
+      const now = at ?? this.clock.now();
       if (now.ms !== isoMs) {
         isoMs = now.ms;
         iso = new Date(now.ms).toISOString();

@@ -18,6 +18,11 @@ const WARMUP_S = Number(process.env.PORTIER_BENCH_WRITES_WARMUP ?? 15);
 const BAYS = 20;
 /** The built CLI, as systemd runs it. */
 const BIN = join(packageRoot(), 'dist', 'src', 'cli', 'bin.js');
+/**
+ * The reference's CLI: PORTIER_BENCH_WRITES_BASELINE_BIN names the built CLI of a checkout from before issue 14
+ * (docs/benchmarks.md, pinned baseline); without it, this build with `commit_window_ms: 0` on a 4 KiB-page database.
+ */
+const BASELINE_BIN = process.env.PORTIER_BENCH_WRITES_BASELINE_BIN;
 const GW = 'write-bench-gw';
 /** Issue 14's bytes per event: at most 3 KB at 1 event/s and 1.5 KB at 10 events/s. */
 const TARGETS: Record<number, number> = { 1: 3000, 10: 1500 };
@@ -38,7 +43,9 @@ export async function writeBench(): Promise<BenchRow[]> {
   try {
     const rows: BenchRow[] = [];
     for (const rate of [1, 10]) {
-      const before = await measure(local, cloud, rate, { commit_window_ms: 0 });
+      const before = BASELINE_BIN
+        ? await measure(local, cloud, rate, {}, BASELINE_BIN)
+        : await measure(local, cloud, rate, { commit_window_ms: 0 });
       const now = await measure(local, cloud, rate, {});
       process.stdout.write(
         `  ${rate}/s: ${Math.round(now.perEvent)} B/event (${now.events} events), before ${Math.round(before.perEvent)} B/event (${before.events} events)\n`,
@@ -48,7 +55,9 @@ export async function writeBench(): Promise<BenchRow[]> {
         value: Math.round(now.perEvent),
         unit: 'B',
         reference: {
-          name: 'commit_window_ms: 0 (a commit per turn, as before issue 14), same run',
+          name: BASELINE_BIN
+            ? `the build before issue 14 (${BASELINE_BIN}), same run`
+            : 'commit_window_ms: 0 (a commit per turn; deletes still batched, 1 KiB pages), same run',
           value: Math.round(before.perEvent),
           unit: 'B',
         },
@@ -69,6 +78,7 @@ async function measure(
   cloud: Broker,
   rate: number,
   gateway: Record<string, number>,
+  bin = BIN,
 ): Promise<{ perEvent: number; events: number }> {
   const dir = tempDir('portier-bench-writes-');
   const stateDir = join(dir, 'state');
@@ -91,7 +101,7 @@ ${euis.map((eui, i) => `  - { id: bay-${i}, driver: chirpstack-parking, dev_eui:
   // The cloud side: a subscriber that takes every batch (QoS 1), so the outbox drains as in a town.
   const sink = await mqtt.connectAsync(cloud.url, { clientId: `write-bench-cloud-${process.pid}-${rate}` });
   await sink.subscribeAsync(`portier/${GW}/up/#`, { qos: 1 });
-  const daemon = spawn(process.execPath, [BIN, 'run', '--config', configPath], {
+  const daemon = spawn(process.execPath, [bin, 'run', '--config', configPath], {
     env: { ...process.env, PORTIER_ADMIN_LISTEN: '127.0.0.1:0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
