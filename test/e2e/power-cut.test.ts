@@ -17,10 +17,13 @@ import { tempDir } from '../helpers/tmp.js';
 const WINDOW_MS = 5000;
 /**
  * What docs/sync.md says a power cut may cost of telemetry and state: the events of the last commit window plus the
- * time its commit takes (an fsync: milliseconds on a Pi). The test allows the commit 1.5 s on a loaded machine.
+ * time its commit takes (an fsync: milliseconds on a Pi). The test allows the commit 3 s on a loaded shared VM
+ * (through a loop device and the host's page cache).
  */
-const BOUND_MS = WINDOW_MS + 1500;
+const BOUND_MS = WINDOW_MS + 3000;
+/** Copies taken right after a grant, and copies taken with no decision for longer than the bound. */
 const COPIES = 3;
+const QUIET_COPIES = 2;
 const BAYS = 5;
 /** Uplinks per second of the bays together. */
 const RATE = 10;
@@ -113,7 +116,8 @@ describe.skipIf(skipReason !== undefined)(
       const stateDir = join(work, 'sd', 'state');
       // The rig's door and scanner, the state dir on the image, and bays behind (simulated) ChirpStack.
       baseConfig = `${readFileSync(rig.configPath, 'utf8')
-        .replace(`state_dir: ${rig.stateDir}`, 'state_dir: STATE_DIR')
+        // An SD card's file system has room: the disk guard stays out of the way (it checkpoints on a low disk).
+        .replace(`state_dir: ${rig.stateDir}`, 'state_dir: STATE_DIR, disk_min_free_bytes: 16777216')
         .replace('log: { level: info }', `log: { level: info }\nlocal_mqtt: { url: "${broker.url}" }`)}${euis
         .map((eui, i) => `  - { id: bay-${i}, driver: chirpstack-parking, dev_eui: ${eui}, codec: nwave-nps405 }`)
         .join('\n')}\n`;
@@ -164,6 +168,17 @@ describe.skipIf(skipReason !== undefined)(
         'a committed bay event',
       );
       const granted: Grant[] = [];
+      const takeCopy = (): void => {
+        const copy = join(work, `copy-${copies.length}.img`);
+        const startedAt = Date.now();
+        execFileSync('cp', ['--sparse=always', join(work, 'sd.img'), copy]);
+        copies.push({
+          image: copy,
+          startedAt,
+          endedAt: Date.now(),
+          granted: granted.filter((g) => g.relayAt < startedAt),
+        });
+      };
       // The relay's rising edges, with the time each was seen.
       const edges: number[] = [];
       rig.gpio.watch(17, (v) => {
@@ -181,15 +196,14 @@ describe.skipIf(skipReason !== undefined)(
         granted.push({ pass, relayAt });
         // A random moment after the relay moved (the door still open, or relocked), while the bays keep writing.
         await new Promise((r) => setTimeout(r, Math.random() * 1200));
-        const copy = join(work, `copy-${i}.img`);
-        const startedAt = Date.now();
-        execFileSync('cp', ['--sparse=always', join(work, 'sd.img'), copy]);
-        copies.push({
-          image: copy,
-          startedAt,
-          endedAt: Date.now(),
-          granted: granted.filter((g) => g.relayAt < startedAt),
-        });
+        takeCopy();
+      }
+      // Copies far from any decision (whose FULL commit also makes what was queued before it durable): only the
+      // commit window keeps the bays' events of the last seconds from being lost. The wait is the scenario's time
+      // (longer than the bound, shorter than the kernel's 30 s writeback), not a wait for something to happen.
+      for (let i = 0; i < QUIET_COPIES; i++) {
+        await new Promise((r) => setTimeout(r, BOUND_MS + 1000 + Math.random() * 2000));
+        takeCopy();
       }
       clearInterval(feed);
       d.kill('SIGKILL');
@@ -244,6 +258,6 @@ describe.skipIf(skipReason !== undefined)(
         daemon = undefined;
       }
       expect(copies.every((c) => c.granted.length > 0)).toBe(true);
-    });
+    }, 240_000);
   },
 );
