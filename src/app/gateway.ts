@@ -40,7 +40,7 @@ export interface TransportFactories {
       /** s the broker keeps the session while we are away; absent = clean session */
       sessionExpiryS?: number;
       /** resolves once what the handlers recorded is committed; QoS 1 PUBACKs wait for it */
-      ackGate?: () => Promise<void>;
+      ackGate?: (now?: boolean) => Promise<void>;
     },
     log: Logger,
   ): MqttLink;
@@ -382,7 +382,7 @@ export class Gateway {
         will: { topic: state, payload: 'offline', retain: true },
         onlineMessage: { topic: state, payload: 'online', retain: true },
         maxInflight: LOCAL_LINK_MAX_INFLIGHT,
-        ackGate: () => this.store.events.whenCommitted(),
+        ackGate: (now) => this.store.events.whenCommitted(now),
       };
       if (local.username !== undefined) opts.username = local.username;
       if (local.password_file !== undefined) opts.password = readLocalPassword(local.password_file);

@@ -136,7 +136,11 @@ export class EventLog {
    * MQTT link holds back its PUBACKs on it, so a broker never hears "delivered" for an uplink the log could still
    * lose to a kill -9. One waiter per call, cheap: callers ask once per turn, not per event.
    */
-  whenCommitted(): Promise<void> {
+  whenCommitted(now = false): Promise<void> {
+    if (now && this.pending.length > 0 && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.groupCommit());
+    }
     // Seqs are handed out in record order: what is queued now gets the next `pending.length` of them.
     const seq = this.nextSeq - 1 + this.pending.length;
     if (seq <= this.committedSeq) return Promise.resolve();

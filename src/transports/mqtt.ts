@@ -8,7 +8,11 @@ import { filterMatcher, validateFilter, validateTopic } from './mqtt-topic.js';
 
 type QoS = 0 | 1 | 2;
 
+/** PUBACKs held for the event log's commit after which the log is asked to commit at once (see holdAcks). */
+const ACKS_HELD_MAX = 16;
+
 /** A message the link publishes by itself: the last will, or the "online" state on every connect. */
+
 export interface MqttStateMessage {
   topic: string;
   payload: string | Buffer;
@@ -51,8 +55,9 @@ export interface MqttLinkOptions {
    * Resolves once whatever the message handlers recorded so far is durable. When given, the PUBACKs of QoS 1
    * messages are held in the socket (corked) until it resolves, so the broker drops a message from our session
    * only after its event is on disk; when it rejects, the connection is dropped and the broker delivers again.
+   * `now`: commit what is queued at once instead of at the end of the event log's commit window.
    */
-  ackGate?: () => Promise<void>;
+  ackGate?: (now?: boolean) => Promise<void>;
 }
 
 /**
@@ -88,6 +93,8 @@ class MqttBrokerLink extends ReconnectingLink implements MqttLink {
   private heldStream: MqttClient['stream'] | undefined;
   /** QoS 1/2 messages received, for the ack gate to tell whether more came in while it waited. */
   private acksOwed = 0;
+  /** `acksOwed` when the gate was last asked to commit at once */
+  private acksAtGate = 0;
   private keepingSubscriptions = false;
 
   constructor(
@@ -292,6 +299,12 @@ class MqttBrokerLink extends ReconnectingLink implements MqttLink {
   private holdAcks(client: MqttClient): void {
     this.acksOwed++;
     const stream = client.stream;
+    // A broker stops sending at its in-flight limit (mosquitto's default: 20) until it has PUBACKs: so many held
+    // ends the commit window at once, or a steady stream would stall for the rest of it.
+    if (this.heldStream === stream && this.acksOwed - this.acksAtGate >= ACKS_HELD_MAX) {
+      this.acksAtGate = this.acksOwed;
+      this.opts.ackGate!(true).catch(() => undefined);
+    }
     if (!stream || this.heldStream === stream) return;
     this.heldStream = stream;
     stream.cork();
@@ -300,11 +313,19 @@ class MqttBrokerLink extends ReconnectingLink implements MqttLink {
   }
 
   private async releaseAcks(stream: NonNullable<MqttClient['stream']>): Promise<void> {
+    let paused = false;
     try {
-      for (;;) {
+      // The first wait may last the event log's commit window, and messages keep coming meanwhile (committed with
+      // it, or just after): then reading stops, and what came is committed at once, until nothing more came.
+      for (let round = 0; ; round++) {
         const owed = this.acksOwed;
-        await this.opts.ackGate!();
+        this.acksAtGate = owed;
+        await this.opts.ackGate!(round > 0);
         if (this.acksOwed === owed) break;
+        if (!paused) {
+          paused = true;
+          stream.pause();
+        }
       }
     } catch (err) {
       // Not on disk: the PUBACKs must never leave. Dropping the connection discards them; the broker delivers the
@@ -318,7 +339,10 @@ class MqttBrokerLink extends ReconnectingLink implements MqttLink {
       return;
     }
     if (this.heldStream === stream) this.heldStream = undefined;
-    if (!stream.destroyed) stream.uncork();
+    if (!stream.destroyed) {
+      stream.uncork();
+      if (paused) stream.resume();
+    }
   }
 
   private clientOptions(): IClientOptions {
