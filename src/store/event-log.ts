@@ -5,6 +5,7 @@ import { ErrorCode, PortierError } from '../core/errors.js';
 import type { EventInput, Lane, PortierEvent } from '../core/events.js';
 import { laneOf } from '../core/events.js';
 import { isDiskFull } from './disk-space.js';
+import { EventLogReader } from './event-log-reader.js';
 import {
   DELETE_OUTBOX_SQL,
   EventWriter,
@@ -64,9 +65,6 @@ export interface SpaceGuard {
   lost(events: ReadonlyArray<{ input: EventInput; opts: AppendOptions }>): void;
 }
 
-/** Rows read per query by `since` */
-const SINCE_PAGE = 1000;
-
 /** The JSON each committed event was stored as, for consumers that send it on (no second JSON.stringify). */
 const stored = new WeakMap<PortierEvent, string>();
 
@@ -81,7 +79,7 @@ export function eventJson(e: PortierEvent): string {
  * transaction per turn of the event loop writes the batch, after which `onCommitted` sees each in order. Durable
  * events (`recordNow`) are written at once with synchronous=FULL and returned committed, before anything acts on them.
  */
-export class EventLog {
+export class EventLog extends EventLogReader {
   private readonly insertEvent: Statement;
   private readonly insertOutbox: Statement;
   private readonly ulid = monotonicFactory();
@@ -118,12 +116,13 @@ export class EventLog {
    * without a mark the log can be read but refuses to number events (a CLI command beside the daemon).
    */
   constructor(
-    private readonly db: Database,
+    db: Database,
     /** the gateway id every event carries */
     readonly gw: string,
     private readonly clock: Clock,
     readonly epoch: LogEpoch,
   ) {
+    super(db);
     this.insertEvent = db.prepare(INSERT_EVENT_SQL);
     this.insertOutbox = db.prepare(INSERT_OUTBOX_SQL);
     this.deleteOutbox = db.prepare(DELETE_OUTBOX_SQL);
@@ -488,60 +487,5 @@ export class EventLog {
     while (this.waiters.length > 0 && this.waiters[0]!.seq <= this.committedSeq) this.waiters.shift()!.resolve();
     if (appended.length) for (const listener of this.outboxListeners) listener(appended);
     for (const listener of this.committedListeners) listener(events);
-  }
-
-  private maxSeq(): number {
-    const row = this.db.prepare('SELECT MAX(seq) AS m FROM events').get() as { m: number | null };
-    return row.m ?? 0;
-  }
-
-  /** The last `limit` events, newest last, optionally of one device or type. */
-  tail(limit = 50, filter: { dev?: string; type?: string; afterSeq?: number } = {}): PortierEvent[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (filter.dev) {
-      where.push('dev = ?');
-      args.push(filter.dev);
-    }
-    if (filter.type) {
-      where.push('type = ?');
-      args.push(filter.type);
-    }
-    if (filter.afterSeq !== undefined) {
-      where.push('seq > ?');
-      args.push(filter.afterSeq);
-    }
-    const sql = `SELECT body FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
-    const rows = this.db.prepare(sql).all(...args, limit) as Array<{ body: string }>;
-    return rows.reverse().map((r) => JSON.parse(r.body) as PortierEvent);
-  }
-
-  /**
-   * Committed events of the given types with seq above `afterSeq`, oldest first, read in pages (for a driver that
-   * rebuilds its state at start). Flushes first, so everything recorded before the call is included.
-   */
-  *since(afterSeq: number, types: readonly string[]): Generator<PortierEvent> {
-    this.flush();
-    if (types.length === 0) return;
-    const page = this.db.prepare(
-      `SELECT seq, body FROM events WHERE seq > ? AND type IN (${types.map(() => '?').join(', ')}) ORDER BY seq LIMIT ${SINCE_PAGE}`,
-    );
-    let after = afterSeq;
-    for (;;) {
-      const rows = page.all(after, ...types) as Array<{ seq: number; body: string }>;
-      for (const r of rows) yield JSON.parse(r.body) as PortierEvent;
-      if (rows.length < SINCE_PAGE) return;
-      after = rows.at(-1)!.seq;
-    }
-  }
-
-  /** The highest committed seq (0 for an empty log). */
-  lastSeq(): number {
-    this.flush();
-    return this.maxSeq();
-  }
-
-  count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
   }
 }
