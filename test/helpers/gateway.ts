@@ -32,6 +32,11 @@ export async function startTestGateway(opts: {
   ngsiLd?: Record<string, unknown>;
   /** Links other than the real ones' defaults (a benchmark's variant). */
   transports?: TransportFactories;
+  /**
+   * `gateway.commit_window_ms`: 0 unless given, so a test sees each event committed at the next turn (the window
+   * itself is tested by test/e2e/power-cut.test.ts and measured by test/bench/write-bench.ts).
+   */
+  commitWindowMs?: number;
 }): Promise<TestGateway> {
   const drivers = new DriverRegistry(DRIVERS);
   const devices: DeviceEntry[] = opts.devices.map((d) => ({
@@ -44,7 +49,13 @@ export async function startTestGateway(opts: {
     // Through the schema, so every default a real config file gets is here too.
     config: configSchema.parse({
       version: 1,
-      gateway: { id: 'test-gw', state_dir: join(opts.dir, 'state'), timezone: 'UTC', trust_system_clock: true },
+      gateway: {
+        id: 'test-gw',
+        state_dir: join(opts.dir, 'state'),
+        timezone: 'UTC',
+        trust_system_clock: true,
+        commit_window_ms: opts.commitWindowMs ?? 0,
+      },
       log: { level: 'silent' },
       ...(opts.brokerUrl ? { local_mqtt: { url: opts.brokerUrl, base_topic: 'portier', ...opts.localMqtt } } : {}),
       ...(opts.cloudUrl ? { cloud: { url: opts.cloudUrl } } : {}),
