@@ -41,7 +41,7 @@ const COUNT_SQL = `SELECT o.lane AS lane, COUNT(*) AS n, COALESCE(SUM(octet_leng
 export class Outbox {
   private readonly takeStmt: Statement<[number, number, number], OutboxRow>;
   private readonly ackStmt: Statement<[number, number, number]>;
-  private readonly oldestStmt: Statement<[number], { ts: string } | undefined>;
+  private readonly oldestStmt: Statement<[number, number], { ts: string } | undefined>;
   private readonly backlog: LaneBacklog[] = LANES_BY_CODE.map(() => ({ count: 0, bytes: 0 }));
   /** The highest seq acknowledged per lane: rows at or below it may wait in the log's next commit to be deleted. */
   private readonly ackedTo: number[] = LANES_BY_CODE.map(() => 0);
@@ -70,8 +70,8 @@ export class Outbox {
     );
     this.ackStmt = db.prepare('DELETE FROM outbox WHERE lane = ? AND seq BETWEEN ? AND ?');
     this.oldestStmt = db.prepare(
-      'SELECT e.ts AS ts FROM outbox o JOIN events e ON e.seq = o.seq WHERE o.lane = ? ORDER BY o.seq LIMIT 1',
-    ) as Statement<[number], { ts: string } | undefined>;
+      'SELECT e.ts AS ts FROM outbox o JOIN events e ON e.seq = o.seq WHERE o.lane = ? AND o.seq > ? ORDER BY o.seq LIMIT 1',
+    ) as Statement<[number, number], { ts: string } | undefined>;
     this.counted = this.countExisting();
   }
 
@@ -193,8 +193,8 @@ export class Outbox {
 
   /** ISO time of the oldest waiting event of a lane, or undefined when the lane is empty. */
   oldestTs(lane: number): string | undefined {
-    this.log?.flush();
-    return this.oldestStmt.get(lane)?.ts;
+    // Rows acknowledged and not yet deleted (their delete waits for the log's next commit) are not waiting.
+    return this.oldestStmt.get(lane, this.ackedTo[lane] ?? 0)?.ts;
   }
 
   /** Per-lane summary with ages in seconds relative to `nowMs`. */
