@@ -42,7 +42,9 @@ export async function writeBench(): Promise<BenchRow[]> {
   const cloud = await startMosquitto();
   try {
     const rows: BenchRow[] = [];
-    for (const rate of [1, 10]) {
+    // PORTIER_BENCH_WRITES_RATES (e.g. "1") measures only some of the rates.
+    const rates = (process.env.PORTIER_BENCH_WRITES_RATES ?? '1,10').split(',').map(Number);
+    for (const rate of rates) {
       const before = BASELINE_BIN
         ? await measure(local, cloud, rate, {}, BASELINE_BIN)
         : await measure(local, cloud, rate, { commit_window_ms: 0 });
