@@ -32,6 +32,7 @@ export class IssuerCloud {
   private readonly waiting = new Map<string, (ack: OpenAck) => void>();
   private readonly known = new Map<string, Known>();
   private readonly gatewayUp = new Map<string, boolean>();
+  private wasUp = false;
 
   constructor(
     private readonly cfg: BrokerConfig,
@@ -60,6 +61,7 @@ export class IssuerCloud {
     opts.rejectUnauthorized = true;
     this.client = connect(opts);
     this.client.on('connect', () => {
+      this.wasUp = true;
       this.log.info({ broker: this.client.options.host }, 'issuer: cloud broker connected');
       const topics: string[] = [];
       for (const gw of gateways) {
@@ -72,6 +74,8 @@ export class IssuerCloud {
     });
     this.client.on('close', () => {
       for (const gw of gateways) this.gatewayUp.delete(gw);
+      if (this.wasUp) this.log.warn('issuer: cloud broker away; doors get the offline ways in until it is back');
+      this.wasUp = false;
     });
     this.client.on('error', (err) => this.log.warn({ err: err.message }, 'issuer: cloud broker error'));
     this.client.on('message', (topic, payload) => this.receive(topic, payload));

@@ -234,7 +234,7 @@ export class IssuerEngine {
     }
     this.issued.inc({ door: door.id, channel, delivered });
     this.log.info(
-      { door: door.id, channel, pass_id: r.passId, delivered, reason: r.reason, pin: r.pin !== undefined },
+      { door: door.id, channel, pass_id: r.passId, delivered, reason: r.reason, with_pin: r.pin !== undefined },
       'issuer: pass issued',
     );
   }
