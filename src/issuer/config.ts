@@ -138,21 +138,7 @@ export const issuerConfigSchema = z
       .optional(),
     doors: z.array(doorSchema).min(1, 'list at least one door'),
   })
-  .strict()
-  .superRefine((c, ctx) => {
-    const ids = new Set<string>();
-    const words = new Set<string>();
-    c.doors.forEach((d, i) => {
-      if (ids.has(d.id))
-        ctx.addIssue({ code: 'custom', path: ['doors', i, 'id'], message: `duplicate door "${d.id}"` });
-      ids.add(d.id);
-      const w = d.sms_keyword?.toUpperCase();
-      if (w !== undefined && words.has(w)) {
-        ctx.addIssue({ code: 'custom', path: ['doors', i, 'sms_keyword'], message: `duplicate keyword "${w}"` });
-      }
-      if (w !== undefined) words.add(w);
-    });
-  });
+  .strict();
 
 export type IssuerConfig = z.output<typeof issuerConfigSchema>;
 export type DoorConfig = IssuerConfig['doors'][number];
@@ -181,8 +167,27 @@ export function parseIssuerConfig(text: string, env: NodeJS.ProcessEnv = {}, sou
   const interpolated = interpolateEnv(raw, env, '', problems);
   if (problems.length) throw new ConfigError(problems, source);
   const result = issuerConfigSchema.safeParse(interpolated);
-  if (!result.success) throw new ConfigError(formatIssues(result.error.issues), source);
+  const all = [...(result.success ? [] : formatIssues(result.error.issues)), ...duplicates(interpolated)];
+  if (!result.success || all.length) throw new ConfigError(all, source);
   return result.data;
+}
+
+/** Door ids and SMS keywords given twice (checked on the raw file, so they are listed beside every other problem). */
+function duplicates(raw: unknown): string[] {
+  const doors = (raw as { doors?: unknown }).doors;
+  if (!Array.isArray(doors)) return [];
+  const out: string[] = [];
+  const ids = new Set<unknown>();
+  const words = new Set<string>();
+  doors.forEach((d: { id?: unknown; sms_keyword?: unknown } | null, i) => {
+    if (typeof d?.id === 'string' && ids.has(d.id)) out.push(`doors[${i}].id: duplicate door "${d.id}"`);
+    ids.add(d?.id);
+    if (typeof d?.sms_keyword !== 'string') return;
+    const w = d.sms_keyword.toUpperCase();
+    if (words.has(w)) out.push(`doors[${i}].sms_keyword: duplicate keyword "${w}"`);
+    words.add(w);
+  });
+  return out;
 }
 
 /** Read the config file; relative paths in it are relative to the file. */
