@@ -62,6 +62,8 @@ export class IssuerCloud {
     this.client = connect(opts);
     this.client.on('connect', () => {
       this.wasUp = true;
+      // An `open` is one small packet that a person is waiting for: never hold it back for Nagle's algorithm.
+      (this.client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
       this.log.info({ broker: this.client.options.host }, 'issuer: cloud broker connected');
       const topics: string[] = [];
       for (const gw of gateways) {
