@@ -41,7 +41,7 @@ export class IssuerCloud {
   ) {
     const opts: IClientOptions = {
       clientId: cfg.client_id,
-      protocolVersion: 5,
+      protocolVersion: cfg.protocol_version,
       clean: true,
       reconnectPeriod: 1000,
       connectTimeout: 5000,
@@ -125,7 +125,9 @@ export class IssuerCloud {
     this.client.publish(
       `${this.cfg.prefix}/${gateway}/down/open`,
       body,
-      { qos: 0, properties: { messageExpiryInterval: OPEN_EXPIRY_S, contentType: 'application/json' } },
+      this.cfg.protocol_version === 5
+        ? { qos: 0, properties: { messageExpiryInterval: OPEN_EXPIRY_S, contentType: 'application/json' } }
+        : { qos: 0 },
       (err) => {
         if (err) this.waiting.get(id)?.({ status: 'error', error: 'not_sent' });
       },

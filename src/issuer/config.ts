@@ -42,6 +42,11 @@ const brokerSchema = z
     password_file: z.string().optional(),
     /** CA bundle that must sign the broker's certificate (mqtts://) */
     ca_file: z.string().optional(),
+    /**
+     * MQTT version: 5 (default) lets an `open` expire in the broker after 10 s, so a gateway away now never opens
+     * later; 4 (3.1.1) only for a broker without MQTT 5 (the demo's embedded one)
+     */
+    protocol_version: z.union([z.literal(4), z.literal(5)]).default(5),
     /** ms to wait for the gateway's acknowledgement of an `open`, 500-3000 (the page must answer within 4 s) */
     ack_timeout_ms: z.number().int().min(500).max(3000).default(3000),
   })

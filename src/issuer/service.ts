@@ -50,7 +50,14 @@ export async function startIssuer(cfg: IssuerConfig, log: Logger): Promise<Runni
   purge.unref();
   const app = Fastify({ logger: false, trustProxy: cfg.listen.trust_proxy, bodyLimit: 16_384 });
   issuerRoutes(app, engine, cfg, registry);
-  await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
+  try {
+    await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
+  } catch (err) {
+    clearInterval(purge);
+    await cloud?.close();
+    store.close();
+    throw err;
+  }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.listen.port;
   const url = `http://${cfg.listen.host.includes(':') ? `[${cfg.listen.host}]` : cfg.listen.host}:${port}`;
