@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ensurePrivateDir, narrowToOwner, writePrivateFile } from './private-files.js';
+import { ensurePrivateDir, narrowToOwner, touchPrivateFile, writePrivateFile } from './private-files.js';
 
 /** The issuer's database file in its state dir. */
 export const ISSUER_DB_FILE = 'issuer.db';
@@ -42,9 +42,12 @@ export class IssuerStore {
     ensurePrivateDir(stateDir);
     this.hashKey = loadOrCreateKey(join(stateDir, ISSUER_HASH_KEY_FILE));
     const file = join(stateDir, ISSUER_DB_FILE);
-    this.db = new Database(file);
+    // Created 0600 before SQLite opens it: SQLite gives its WAL and SHM files the database file's mode.
+    touchPrivateFile(file);
     narrowToOwner(file);
+    this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
+    for (const suffix of ['-wal', '-shm']) narrowToOwner(file + suffix);
     this.db.pragma('synchronous = NORMAL');
     if ((this.db.pragma('user_version', { simple: true }) as number) === 0) {
       this.db.exec(`

@@ -166,7 +166,11 @@ describe('portier issuer, end to end', () => {
       expect(bytes.includes(Buffer.from(form)), form).toBe(false);
       expect(bytes.includes(Buffer.from(form, 'utf16le')), form).toBe(false);
     }
-    expect(statSync(join(rig.issuerStateDir, 'issuer-hash.key')).mode & 0o777).toBe(0o600);
+    // Every file of the issuer's state is its user's alone, whatever the umask (the test runs under 022).
+    for (const f of ['issuer-hash.key', 'issuer.db', 'issuer.db-wal', 'issuer.db-shm']) {
+      expect([f, statSync(join(rig.issuerStateDir, f)).mode & 0o777]).toEqual([f, 0o600]);
+    }
+    expect(statSync(rig.issuerStateDir).mode & 0o777).toBe(0o700);
     expect(rig.issuer.lines.some((l) => JSON.stringify(l).includes(pin) || JSON.stringify(l).includes(from))).toBe(
       false,
     );
