@@ -136,6 +136,11 @@ export const issuerConfigSchema = z
         number: z.string().regex(/^\+?[0-9 ]{3,20}$/, 'expected a phone number such as +49 170 1234567'),
         /** the webhook's answer: text/plain, or the provider's XML (<Response><Message>) */
         reply: z.enum(['text', 'xml']).default('text'),
+        /**
+         * the provider's auth token (a file, 0600): requests must then carry a valid X-Twilio-Signature over
+         * `<public_url>/sms/inbound` and the form, or are refused 403
+         */
+        twilio_auth_token_file: z.string().min(1).optional(),
         /** texts one number may send per hour, 1-100 */
         per_number_per_hour: z.number().int().min(1).max(100).default(5),
       })
@@ -210,6 +215,7 @@ export function loadIssuerConfig(path: string, env: NodeJS.ProcessEnv = process.
   cfg.key.file = abs(cfg.key.file);
   if (cfg.broker?.password_file) cfg.broker.password_file = abs(cfg.broker.password_file);
   if (cfg.broker?.ca_file) cfg.broker.ca_file = abs(cfg.broker.ca_file);
+  if (cfg.sms?.twilio_auth_token_file) cfg.sms.twilio_auth_token_file = abs(cfg.sms.twilio_auth_token_file);
   for (const d of cfg.doors) if (d.pin_secret_file) d.pin_secret_file = abs(d.pin_secret_file);
   return cfg;
 }

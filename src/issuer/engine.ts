@@ -84,6 +84,11 @@ export class IssuerEngine {
     });
   }
 
+  /** Count a request refused at the edge (a bad webhook signature, a malformed form). */
+  countRefusal(reason: string): void {
+    this.refused.inc({ reason });
+  }
+
   door(id: string): DoorConfig | undefined {
     return this.doors.get(id);
   }

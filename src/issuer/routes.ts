@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { IssuerConfig } from './config.js';
@@ -5,6 +6,7 @@ import { IssueRefused, type IssuerEngine } from './engine.js';
 import { type Lang, pickLang, TEXT } from './i18n.js';
 import { doorPage, messagePage, PAGE_CSP, resultPage } from './page.js';
 import { answerSms } from './sms.js';
+import { twilioSignatureValid } from './sms-signature.js';
 
 type Form = Record<string, string | undefined>;
 
@@ -79,10 +81,23 @@ export function issuerRoutes(app: FastifyInstance, engine: IssuerEngine, cfg: Is
     }
   });
 
+  const smsToken = cfg.sms?.twilio_auth_token_file
+    ? readFileSync(cfg.sms.twilio_auth_token_file, 'utf8').trim()
+    : undefined;
   app.post('/sms/inbound', async (req, reply) => {
     const form = (req.body ?? {}) as Form;
     if (!cfg.sms) return reply.code(404).send({ error: 'sms_off', message: 'SMS is not configured' });
+    const signature = req.headers['x-twilio-signature'];
+    const url = `${cfg.listen.public_url.replace(/\/+$/, '')}${req.url}`;
+    if (
+      smsToken !== undefined &&
+      !twilioSignatureValid(smsToken, url, form, typeof signature === 'string' ? signature : undefined)
+    ) {
+      engine.countRefusal('bad_signature');
+      return reply.code(403).send({ error: 'bad_signature', message: 'X-Twilio-Signature missing or wrong' });
+    }
     if (typeof form.From !== 'string' || typeof form.Body !== 'string') {
+      engine.countRefusal('bad_request');
       return reply.code(400).send({ error: 'bad_request', message: 'expected form fields From and Body' });
     }
     const r = answerSms(engine, cfg, form.From, form.Body);

@@ -98,6 +98,48 @@ doors:
     expect(running.store.issued(1)[0]).toMatchObject({ door: 'toilet-9', channel: 'api', delivered: 'offline' });
   });
 
+  it('with a Twilio auth token, refuses webhook requests without a valid X-Twilio-Signature (403, counted)', async () => {
+    const dir = tempDir('portier-issuer-sig-');
+    const { privateKey } = generateKeyPairSync('ed25519');
+    writeFileSync(join(dir, 'key.json'), JSON.stringify({ ...privateKey.export({ format: 'jwk' }), kid: 'k2' }));
+    writeFileSync(join(dir, 'twilio.token'), 'a3f1c0ffee\n', { mode: 0o600 });
+    const signed = await startIssuer(
+      parseIssuerConfig(`version: 1
+listen: { host: 127.0.0.1, port: 0, public_url: 'https://wc.example-town.de/' }
+state_dir: ${join(dir, 'state')}
+key: { file: ${join(dir, 'key.json')}, iss: 'https://wc.example-town.de' }
+sms: { number: '+49 170 1234567', twilio_auth_token_file: ${join(dir, 'twilio.token')} }
+doors: [ { id: wc, gateway: gw-1, name: { de: WC, en: WC }, sms_keyword: WC } ]
+`),
+      silentLogger(),
+    );
+    try {
+      const form = { From: '+4915112345678', Body: 'hello' };
+      const send = (signature?: string) =>
+        fetch(`${signed.url}/sms/inbound`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            ...(signature ? { 'x-twilio-signature': signature } : {}),
+          },
+          body: new URLSearchParams(form).toString(),
+        });
+      expect((await send()).status).toBe(403);
+      // Signed as Twilio signs: the public URL it called, then the sorted parameters (written out here again).
+      const data = `https://wc.example-town.de/sms/inbound${'Body'}${form.Body}${'From'}${form.From}`;
+      const good = createHmac('sha1', 'a3f1c0ffee').update(data).digest('base64');
+      expect((await send(`${good.slice(0, -2)}A=`)).status).toBe(403);
+      const ok = await send(good);
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toContain('Please text one of');
+      expect(await (await fetch(`${signed.url}/metrics`)).text()).toMatch(
+        /portier_issuer_refused_total\{reason="bad_signature"\} 2/,
+      );
+    } finally {
+      await signed.close();
+    }
+  });
+
   it('counts passes and refusals on /metrics', async () => {
     const text = await (await fetch(`${running.url}/metrics`)).text();
     expect(text).toContain('portier_issuer_passes_total{door="toilet-9",channel="sms",delivered="offline"} 6');
