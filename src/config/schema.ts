@@ -125,7 +125,7 @@ export const configSchema = z
          * ms telemetry and state events wait in memory to be committed together (with synchronous=FULL), 0-10000:
          * what a power cut may cost of them; 0 commits every turn of the event loop (docs/sync.md, Durability)
          */
-        commit_window_ms: z.number().int().min(0).max(10_000).default(5000),
+        commit_window_ms: z.number().int().min(0).max(10_000).default(8000),
       })
       .strict(),
     log: z

@@ -103,7 +103,7 @@ async function gatewayRate(
     devices: [...deviceEntries(list), { id: 'bench-zone', driver: 'parking-zone', settings: { capacity: SENSORS } }],
     ...(opts.ackGate ? {} : { transports: withoutAckGate }),
     // As the daemon runs by default (the commit window of issue 14); PORTIER_BENCH_COMMIT_WINDOW_MS overrides.
-    commitWindowMs: Number(process.env.PORTIER_BENCH_COMMIT_WINDOW_MS ?? 5000),
+    commitWindowMs: Number(process.env.PORTIER_BENCH_COMMIT_WINDOW_MS ?? 8000),
   });
   try {
     await waitUp(gateway.mqtt().state === 'up', () => gateway.mqtt().state === 'up');
