@@ -22,13 +22,20 @@ const TARGET_SMALL_MIB = 80;
 const BIN = join(packageRoot(), 'dist', 'src', 'cli', 'bin.js');
 const MIB = 1024;
 
-/** The node options of the shipped systemd unit's ExecStart (what a Pi runs), e.g. `--max-semi-space-size=1`. */
-export function unitNodeFlags(): string[] {
+/** How the shipped systemd unit runs node (what a Pi runs): the options before the script, and the environment. */
+export function unitNode(): { flags: string[]; env: Record<string, string> } {
   const unit = readFileSync(join(packageRoot(), 'systemd', 'portier.service'), 'utf8');
-  const exec = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? '';
-  const words = exec.split(/\s+/);
+  const words = (/^ExecStart=(.*)$/m.exec(unit)?.[1] ?? '').split(/\s+/);
   const script = words.findIndex((w) => w.endsWith('.js'));
-  return words.slice(1, script).filter((w) => w.startsWith('--'));
+  const env: Record<string, string> = {};
+  for (const m of unit.matchAll(/^Environment=(.*)$/gm)) {
+    for (const pair of m[1]!.split(/\s+/)) {
+      const [k, v] = pair.split('=');
+      // The state directory is the bench's own.
+      if (k && v !== undefined && k !== 'PORTIER_STATE_DIR') env[k] = v;
+    }
+  }
+  return { flags: words.slice(1, script).filter((w) => w.startsWith('--')), env };
 }
 
 /** VmRSS of a process, in KiB. */
@@ -46,7 +53,12 @@ interface Daemon {
   exited: Promise<number | null>;
 }
 
-function startDaemon(broker: Broker, name: string, bays: number, flags: string[]): Daemon {
+function startDaemon(
+  broker: Broker,
+  name: string,
+  bays: number,
+  node: { flags: string[]; env: Record<string, string> },
+): Daemon {
   const dir = tempDir(`portier-bench-memory-${name}-`);
   const devices = sensors(bays).map((s) =>
     [`  - id: ${s.id}`, '    driver: chirpstack-parking', `    dev_eui: "${s.devEui}"`, `    codec: ${s.codec}`].join(
@@ -70,8 +82,8 @@ function startDaemon(broker: Broker, name: string, bays: number, flags: string[]
     ...devices,
   ];
   writeFileSync(join(dir, 'portier.yaml'), `${config.join('\n')}\n`);
-  const proc = spawn(process.execPath, [...flags, BIN, 'run', '--config', join(dir, 'portier.yaml')], {
-    env: { ...process.env, JOURNAL_STREAM: undefined },
+  const proc = spawn(process.execPath, [...node.flags, BIN, 'run', '--config', join(dir, 'portier.yaml')], {
+    env: { ...process.env, JOURNAL_STREAM: undefined, ...node.env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines: string[] = [];
@@ -139,14 +151,14 @@ function summarize(d: Daemon, sampleMs: number): Run {
 
 /**
  * The same stream into two daemons at once, both real `portier run` processes on one broker: the figure (node
- * started with the unit's flags) and the reference (plain `node`, as before the unit set any). VmRSS sampled each
+ * started with the unit's options and environment) and the reference (plain `node`, as before the unit set any). VmRSS sampled each
  * second from READY to the end of the stream.
  */
 async function runPair(broker: Broker, bays: number, rate: number, seconds: number): Promise<[Run, Run]> {
   const sampleMs = 1000;
   const daemons = [
-    startDaemon(broker, `mem-unit-${bays}`, bays, unitNodeFlags()),
-    startDaemon(broker, `mem-plain-${bays}`, bays, []),
+    startDaemon(broker, `mem-unit-${bays}`, bays, unitNode()),
+    startDaemon(broker, `mem-plain-${bays}`, bays, { flags: [], env: {} }),
   ];
   try {
     for (const d of daemons) await until('gateway ready and its link up', () => ready(d) && linkUp(d));
@@ -207,7 +219,8 @@ export async function memoryBench(): Promise<BenchRow[]> {
   try {
     const [small, smallRef] = await runPair(broker, SMALL, 1, SMALL_SECONDS);
     const [big, bigRef] = await runPair(broker, BAYS, RATE, MINUTES * 60);
-    const flags = unitNodeFlags().join(' ') || '(none)';
+    const unit = unitNode();
+    const flags = [...Object.entries(unit.env).map(([k, v]) => `${k}=${v}`), 'node', ...unit.flags].join(' ');
     const plain = 'same daemon, same stream, plain node';
     const bigName = `${BAYS.toLocaleString('en-US')} ChirpStack bays, ${RATE} uplinks/s for ${MINUTES} min`;
     const smallName = `${SMALL} ChirpStack bays, 1 uplink/s for ${SMALL_SECONDS} s`;
@@ -219,7 +232,7 @@ export async function memoryBench(): Promise<BenchRow[]> {
         reference: { name: 'bare node -e', value: mib(bare), unit: 'MiB' },
       },
       {
-        name: `${bigName}: peak RSS (node ${flags}, as the unit runs it)`,
+        name: `${bigName}: peak RSS (${flags}, as the unit runs it)`,
         value: mib(big.peak),
         unit: 'MiB',
         reference: { name: plain, value: mib(bigRef.peak), unit: 'MiB' },
@@ -247,7 +260,7 @@ export async function memoryBench(): Promise<BenchRow[]> {
         reference: { name: plain, value: mib(bigRef.slope), unit: 'MiB per 10 min' },
       },
       {
-        name: `${smallName}: peak RSS (node ${flags})`,
+        name: `${smallName}: peak RSS (${flags})`,
         value: mib(small.peak),
         unit: 'MiB',
         reference: { name: plain, value: mib(smallRef.peak), unit: 'MiB' },
