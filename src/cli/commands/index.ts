@@ -4,6 +4,7 @@ import { decodeCommands } from './decode.js';
 import { demoCommand } from './demo.js';
 import { deviceCommands } from './device.js';
 import { eventsCommands } from './events.js';
+import { issuerCommands } from './issuer.js';
 import { keysCommands } from './keys.js';
 import { outboxCommands } from './outbox.js';
 import { pinCommands } from './pin.js';
@@ -26,4 +27,5 @@ export const COMMANDS: readonly Command[] = [
   ...deviceCommands,
   ...eventsCommands,
   ...timeCommands,
+  ...issuerCommands,
 ];
