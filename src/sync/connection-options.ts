@@ -43,6 +43,8 @@ export function buildClientOptions(
     connectTimeout: 15_000,
     resubscribe: false,
     queueQoSZero: false,
+    // No cache of 65,536 packet-id Buffers (6 MiB of heap): see src/transports/mqtt.ts.
+    writeCache: false,
     will: { topic: topics.status, payload: Buffer.from('offline'), qos: 1, retain: true },
   };
   if (version === 5) opts.properties = { sessionExpiryInterval: cfg.session_expiry_s };

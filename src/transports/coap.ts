@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
-import { CoapClient, type CoapResponse as RawResponse } from 'node-coap-client';
-import { Origin } from 'node-coap-client/build/lib/Origin.js';
+import type { CoapClient as Client, CoapResponse as RawResponse } from 'node-coap-client';
+import type { Origin as OriginClass } from 'node-coap-client/build/lib/Origin.js';
 import type { Logger } from 'pino';
 import { ErrorCode, PortierError, reasonOf } from '../core/errors.js';
 import type { CoapLink, CoapResponse } from '../core/links.js';
@@ -37,7 +37,23 @@ interface Observation {
  */
 const guarded = new WeakSet<object>();
 
+/** node-coap-client, loaded by the first link that resolves a URL (a gateway without CoAP devices never loads it). */
+interface CoapLibrary {
+  CoapClient: typeof Client;
+  Origin: typeof OriginClass;
+}
+
+async function loadCoapLibrary(): Promise<CoapLibrary> {
+  const [{ CoapClient }, { Origin }] = await Promise.all([
+    import('node-coap-client'),
+    import('node-coap-client/build/lib/Origin.js'),
+  ]);
+  return { CoapClient, Origin };
+}
+
 class UdpCoapLink implements CoapLink {
+  /** Set by `resolveTarget`, which every request and observation passes first. */
+  private lib: CoapLibrary | undefined;
   private readonly observations = new Map<string, Observation>();
   private readonly origins = new Set<string>();
   private closed = false;
@@ -49,6 +65,7 @@ class UdpCoapLink implements CoapLink {
 
   async get(url: string, opts: { timeoutMs?: number } = {}): Promise<CoapResponse> {
     const target = await this.resolveTarget(url);
+    const { CoapClient } = this.lib!;
     const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs ?? 10_000;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -92,7 +109,7 @@ class UdpCoapLink implements CoapLink {
       );
     });
     try {
-      await CoapClient.observe(target, 'get', (raw) => {
+      await this.lib!.CoapClient.observe(target, 'get', (raw) => {
         const res = toResponse(raw);
         if (first) {
           first(res);
@@ -128,7 +145,8 @@ class UdpCoapLink implements CoapLink {
     this.closed = true;
     for (const key of [...this.observations.keys()]) this.forget(key);
     // Reset closes the sockets (so the process can exit) and fails what is still pending on them.
-    for (const origin of this.origins) CoapClient.reset(Origin.parse(origin));
+    const lib = this.lib;
+    if (lib) for (const origin of this.origins) lib.CoapClient.reset(lib.Origin.parse(origin));
     this.origins.clear();
   }
 
@@ -143,7 +161,7 @@ class UdpCoapLink implements CoapLink {
   /** Stop observing `key`. The server learns of it from the RST its next notification gets (RFC 7641 §3.6). */
   private forget(key: string): void {
     this.observations.delete(key);
-    CoapClient.stopObserving(key);
+    this.lib?.CoapClient.stopObserving(key);
   }
 
   /** Check the URL, open (or reuse) the socket for its origin, and guard that socket against 'error' events. */
@@ -165,16 +183,18 @@ class UdpCoapLink implements CoapLink {
       throw new PortierError(ErrorCode.ConfigInvalid, `CoAP url "${url}": scheme must be coap://`);
     }
     if (!target.port) target.port = '5683';
+    this.lib ??= await loadCoapLibrary();
+    const { CoapClient, Origin } = this.lib;
     const result = await CoapClient.tryToConnect(target);
     if (result !== true) {
       throw new PortierError(ErrorCode.TransportOpenFailed, `CoAP ${target.host}: ${reasonOf(result)}`);
     }
     this.origins.add(Origin.fromUrl(target).toString());
-    this.guardSockets();
+    this.guardSockets(CoapClient);
     return target;
   }
 
-  private guardSockets(): void {
+  private guardSockets(CoapClient: typeof Client): void {
     // Private in the typings, but the only handle on the library's sockets (see `guarded`).
     const connections = (CoapClient as unknown as { connections?: Map<string, { socket?: EventEmitter }> }).connections;
     for (const { socket } of connections?.values() ?? []) {

@@ -1,6 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { ErrorCode, PortierError, reasonOf } from '../core/errors.js';
 import type { SerialLink, SerialOptions } from '../core/links.js';
 import { Backoff, SERIAL_BACKOFF } from './backoff.js';
@@ -92,6 +92,9 @@ class SerialPortLink extends ReconnectingLink implements SerialLink {
         path: this.opts.path,
       });
     }
+    // Loaded by the first serial link that opens (at its device's start): a gateway without serial devices never
+    // loads serialport and its bindings.
+    const { SerialPort } = await import('serialport');
     const port = new SerialPort({ path: device, baudRate: this.opts.baudRate, autoOpen: false });
     // Bound to this port object: events of a port we already gave up on must not touch the current one.
     port.on('data', (chunk: Buffer) => {

@@ -17,6 +17,7 @@ const BENCHES: Array<{ title: string; load: () => Promise<Bench> }> = [
   { title: 'Start: backlog to READY', load: async () => (await import('./start-bench.js')).startBench },
   { title: 'Writes: bytes per event', load: async () => (await import('./write-bench.js')).writeBench },
   { title: 'Access: scan to relay', load: async () => (await import('./access-latency-bench.js')).accessLatencyBench },
+  { title: 'Memory: RSS of the daemon', load: async () => (await import('./memory-bench.js')).memoryBench },
   { title: 'Issuer: tap to relay', load: async () => (await import('./issuer-latency-bench.js')).issuerLatencyBench },
 ];
 

@@ -1,7 +1,6 @@
 import closeWithGrace from 'close-with-grace';
 import { createLogger } from '../../core/logger.js';
 import { issuerJsonSchema, loadIssuerConfig } from '../../issuer/config.js';
-import { startIssuer } from '../../issuer/service.js';
 import { type Command, str, UsageError } from '../command.js';
 
 const configOption = {
@@ -25,6 +24,8 @@ export const issuerCommand: Command = {
     if (!path) throw new UsageError('give --config FILE or set PORTIER_ISSUER_CONFIG');
     const cfg = loadIssuerConfig(path, io.env);
     const log = createLogger({ level: cfg.log.level });
+    // Loaded here: the gateway daemon (`portier run`) loads every command module and must not carry the issuer.
+    const { startIssuer } = await import('../../issuer/service.js');
     const running = await startIssuer(cfg, log);
     await new Promise<void>((resolve) => {
       closeWithGrace({ delay: 4000 }, async ({ signal }) => {

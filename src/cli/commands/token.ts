@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import QRCode from 'qrcode';
 import { claimsJson } from '../../access/claims.js';
 import { importSigningKey, issuePass, PASS_FORMATS, type PassFormat, type PassSpec } from '../../access/issue.js';
 import { Keyring } from '../../access/keyring.js';
@@ -157,6 +156,8 @@ const issue: Command = {
  * inverse, with the quiet zone the standard asks for. Error correction M, as wallet and SMS passes use.
  */
 export async function terminalQr(text: string): Promise<string> {
+  // Loaded only here: every other command (the daemon's included) goes without it.
+  const { default: QRCode } = await import('qrcode');
   return QRCode.toString(text, { type: 'terminal', small: true, errorCorrectionLevel: 'M' });
 }
 

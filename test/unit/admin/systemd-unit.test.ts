@@ -97,7 +97,7 @@ describe('systemd/portier.service', () => {
 
   it('runs node on the built CLI as the portier user with GPIO and serial groups and its state directory', () => {
     expect(one('ExecStart')).toBe(
-      '/usr/bin/node /opt/portier/dist/src/cli/bin.js run --config /etc/portier/portier.yaml',
+      '/usr/bin/node --optimize-for-size /opt/portier/dist/src/cli/bin.js run --config /etc/portier/portier.yaml',
     );
     expect(one('User')).toBe('portier');
     expect(one('SupplementaryGroups')?.split(/\s+/).sort()).toEqual(['dialout', 'gpio']);
@@ -106,6 +106,8 @@ describe('systemd/portier.service', () => {
     expect(one('StateDirectoryMode')).toBe('0700');
     expect(one('UMask')).toBe('0077');
     expect(one('Environment')?.split(/\s+/)).toContain('PORTIER_STATE_DIR=/var/lib/portier');
+    // Memory (docs/architecture.md): what `npm run bench` measures the daemon with.
+    expect(one('Environment')?.split(/\s+/)).toContain('MALLOC_ARENA_MAX=2');
   });
 
   it('allows serial adapters and GPIO chips and nothing else beyond the pseudo devices', () => {
