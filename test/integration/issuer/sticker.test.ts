@@ -66,8 +66,8 @@ function svgTexts(svg: string): string[] {
   return Array.from(doc.getElementsByTagName('text')).map((t) => t.textContent ?? '');
 }
 
-/** The strings shown by `<hex> Tj` in the PDF's page content (pdf-lib writes WinAnsi text as hex strings). */
-async function pdfTexts(bytes: Uint8Array): Promise<string[]> {
+/** The page's content stream as text (pdf-lib flate-compresses it). */
+async function pdfContent(bytes: Uint8Array): Promise<string> {
   const doc = await PDFDocument.load(bytes);
   const contents = doc.getPages()[0]!.node.Contents();
   const streams = contents && 'asArray' in contents ? contents.asArray() : [contents];
@@ -80,9 +80,37 @@ async function pdfTexts(bytes: Uint8Array): Promise<string[]> {
       ? inflateSync(raw).toString('latin1')
       : Buffer.from(raw).toString('latin1');
   }
+  return text;
+}
+
+/** The strings shown by `<hex> Tj` in the PDF's page content (pdf-lib writes WinAnsi text as hex strings). */
+async function pdfTexts(bytes: Uint8Array): Promise<string[]> {
+  const text = await pdfContent(bytes);
   return [...text.matchAll(/<([0-9A-Fa-f]*)> Tj/g)].map(([, hex]) =>
     [...Buffer.from(hex!, 'hex')].map(cp1252).join(''),
   );
+}
+
+/**
+ * The QR code drawn in the PDF, read back: after its `s 0 0 -s 0 0 cm` (module units, y down) come the dark runs
+ * as closed rectangles `x y m  x2 y l  x2 y+1 l  x y+1 l h`; rasterize them at 4 px per module and decode with jsQR.
+ */
+async function decodePdfQr(bytes: Uint8Array): Promise<string | undefined> {
+  const text = await pdfContent(bytes);
+  const start = /\n([\d.]+) 0 0 -\1 0 0 cm\n/.exec(text);
+  if (!start) return undefined;
+  const body = text.slice(start.index).split('\nQ')[0]!;
+  const runs = [...body.matchAll(/\n(\d+) (\d+) m\n(\d+) \2 l\n/g)].map((m) => m.slice(1).map(Number));
+  const modules = Math.max(...runs.map(([, , x2]) => x2!)) + 4; // the 4-module quiet zone on the right
+  const scale = 4;
+  const w = modules * scale;
+  const rgba = new Uint8ClampedArray(w * w * 4).fill(255);
+  for (const [x1, y, x2] of runs) {
+    for (let py = y! * scale; py < (y! + 1) * scale; py++) {
+      for (let px = x1! * scale; px < x2! * scale; px++) rgba.fill(0, (py * w + px) * 4, (py * w + px) * 4 + 3);
+    }
+  }
+  return jsQR(rgba, w, w)?.data;
 }
 
 /**
@@ -178,6 +206,7 @@ describe('issuer sticker', () => {
     expect(texts).toContain('Kamera: QR-Code scannen, „Öffnen“ tippen.');
     expect(texts).toContain('Euro-Schlüssel passt auch.');
     expect(Buffer.from(bytes).toString('latin1')).not.toMatch(/\/Subtype\s*\/Image/);
+    expect(await decodePdfQr(bytes)).toBe(URL_SUED);
   });
 
   it('`portier issuer sticker` writes the SVG and the PDF, and names the doors for an unknown one', async () => {
