@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { defineDriver } from '../../src/core/driver.js';
 import type { PortierEvent } from '../../src/core/events.js';
+import { type Lang, pickLang } from '../../src/core/lang.js';
 import type { HttpRequest, HttpResponse, HttpServer } from '../../src/core/links.js';
-import { doorPage, messageFor, PAGE_CSP, resultPage } from './http-pass-page.js';
+import { type DoorName, doorPage, messageFor, PAGE_CSP, resultPage } from './http-pass-page.js';
 import { QR_MAX_LINE } from './serial-qr.js';
 import { TokenBuckets } from './token-bucket.js';
 
@@ -20,8 +21,24 @@ export const httpPassConfig = z
           .transform(Number),
       ])
       .pipe(z.number().int().min(1, 'expected a port 1-65535').max(65_535, 'expected a port 1-65535')),
-    /** The locks served, each at /door/<lock>. */
-    locks: z.array(z.string().min(1)).min(1),
+    /**
+     * The locks served, each at /door/<lock>: a lock id, or `{ id, name: { de, en } }` to show the door's name on
+     * its page instead of the id.
+     */
+    locks: z
+      .array(
+        z.union([
+          z.string().min(1),
+          z
+            .object({
+              id: z.string().min(1),
+              /** the door's name on its page, e.g. { de: WC Marktplatz, en: Toilet market square } */
+              name: z.object({ de: z.string().min(1).max(100), en: z.string().min(1).max(100) }).strict(),
+            })
+            .strict(),
+        ]),
+      )
+      .min(1),
     /** Openings a client address may try at once, 1-100 */
     rate_burst: z.number().int().min(1).max(100).default(5),
     /** Tries a client address gets back per minute, 1-600 */
@@ -93,7 +110,10 @@ export const httpPassReader = defineDriver({
   events: ['device.health'],
   create(ctx) {
     const cfg = ctx.config;
-    const locks = new Set(cfg.locks);
+    /** Each lock served, with its display name when the config gives one. */
+    const locks = new Map<string, DoorName | undefined>(
+      cfg.locks.map((l) => (typeof l === 'string' ? [l, undefined] : [l.id, l.name])),
+    );
     const buckets = new TokenBuckets(cfg.rate_burst, cfg.rate_per_minute);
     let server: HttpServer | undefined;
     let queue: Promise<unknown> = Promise.resolve();
@@ -142,12 +162,14 @@ export const httpPassReader = defineDriver({
         req.on('error', () => resolve('aborted'));
       });
 
-    const open = async (req: HttpRequest, res: HttpResponse, lock: string): Promise<void> => {
+    const open = async (req: HttpRequest, res: HttpResponse, lock: string, lang: Lang): Promise<void> => {
       const type = String(req.headers['content-type'] ?? '').toLowerCase();
       const html = type.startsWith('application/x-www-form-urlencoded');
       const answer = (r: Reply, extra: Record<string, string> = {}) => {
-        const message = messageFor(r.reason);
-        if (html) send(res, r.status, 'text/html; charset=utf-8', resultPage(lock, r.granted, message), extra);
+        const message = messageFor(r.reason, lang);
+        const name = locks.get(lock);
+        if (html)
+          send(res, r.status, 'text/html; charset=utf-8', resultPage(lock, name, lang, r.granted, message), extra);
         else
           send(
             res,
@@ -204,13 +226,17 @@ export const httpPassReader = defineDriver({
         return;
       }
       const method = req.method ?? 'GET';
+      const lang = pickLang(url.searchParams.get('lang') ?? undefined, req.headers['accept-language']);
       if (!m[2] && (method === 'GET' || method === 'HEAD')) {
         req.resume();
-        send(res, 200, 'text/html; charset=utf-8', method === 'HEAD' ? '' : doorPage(lock));
+        send(res, 200, 'text/html; charset=utf-8', method === 'HEAD' ? '' : doorPage(lock, locks.get(lock), lang), {
+          'content-language': lang,
+          vary: 'Accept-Language',
+        });
         return;
       }
       if (m[2] && method === 'POST') {
-        await open(req, res, lock);
+        await open(req, res, lock, lang);
         return;
       }
       req.resume();
@@ -229,7 +255,7 @@ export const httpPassReader = defineDriver({
         });
         s.onError((err) => ctx.health(false, `http: ${err.message}`));
         server = s;
-        ctx.log.info({ host: cfg.host, port: cfg.port, locks: cfg.locks }, 'pass endpoint listening');
+        ctx.log.info({ host: cfg.host, port: cfg.port, locks: [...locks.keys()] }, 'pass endpoint listening');
         ctx.health(true);
       },
       async stop() {

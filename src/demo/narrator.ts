@@ -106,7 +106,10 @@ async function issueDemoPass(gateway: Gateway, log: Logger): Promise<void> {
   writeFileSync(file, `${pass}\n`);
   const qr = devices.find((d) => d.driver === 'serial-qr-reader' && d.config.lock === toilet.id);
   const web = devices.find(
-    (d) => d.driver === 'http-pass-reader' && Array.isArray(d.config.locks) && d.config.locks.includes(toilet.id),
+    (d) =>
+      d.driver === 'http-pass-reader' &&
+      Array.isArray(d.config.locks) &&
+      (d.config.locks as unknown[]).some((l) => l === toilet.id || (l as { id?: unknown } | null)?.id === toilet.id),
   );
   const lines = [
     `demo: a pass for ${toilet.id} (20 uses, 24 h; demo only, a real gateway never prints a pass):`,

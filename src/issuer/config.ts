@@ -219,3 +219,18 @@ export function loadIssuerConfig(path: string, env: NodeJS.ProcessEnv = process.
   for (const d of cfg.doors) if (d.pin_secret_file) d.pin_secret_file = abs(d.pin_secret_file);
   return cfg;
 }
+
+/** The door page's path, `/d/<door>`. */
+export function doorPath(doorId: string): string {
+  return `/d/${doorId}`;
+}
+
+/** An absolute URL under `listen.public_url` (the SMS signature's URL, the sticker's QR). */
+export function publicUrl(cfg: IssuerConfig, path: string): string {
+  return `${cfg.listen.public_url.replace(/\/+$/, '')}${path}`;
+}
+
+/** The door page's URL, what the sticker's QR code holds: `<public_url>/d/<door>`. */
+export function doorPageUrl(cfg: IssuerConfig, doorId: string): string {
+  return publicUrl(cfg, doorPath(doorId));
+}

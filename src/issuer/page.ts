@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import QRCode from 'qrcode';
 import type { DoorState } from './cloud.js';
-import type { DoorConfig } from './config.js';
+import { type DoorConfig, doorPath } from './config.js';
 import type { IssueResult } from './engine.js';
 import { type Lang, refusalText, TEXT } from './i18n.js';
 
@@ -48,7 +48,7 @@ function shell(lang: Lang, title: string, path: string, body: string): string {
 /** `GET /d/<door>`: the door's name and state and one large Open button (a plain form). */
 export function doorPage(door: DoorConfig, lang: Lang, state: DoorState, sms?: { number: string } | undefined): string {
   const t = TEXT[lang];
-  const path = `/d/${door.id}`;
+  const path = doorPath(door.id);
   const name = door.name[lang];
   let body =
     `<h1>${escapeHtml(name)}</h1><p>${t.state}: <strong>${t[state]}</strong></p>` +
@@ -62,7 +62,7 @@ export function doorPage(door: DoorConfig, lang: Lang, state: DoorState, sms?: {
 /** The answer to Open: opened, refused in plain words, or the offline ways in (PIN, QR, link). */
 export async function resultPage(door: DoorConfig, lang: Lang, r: IssueResult): Promise<string> {
   const t = TEXT[lang];
-  const path = `/d/${door.id}`;
+  const path = doorPath(door.id);
   const name = door.name[lang];
   let status: string;
   let more = '';

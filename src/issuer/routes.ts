@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { IssuerConfig } from './config.js';
+import { type IssuerConfig, publicUrl } from './config.js';
 import { IssueRefused, type IssuerEngine } from './engine.js';
 import { type Lang, pickLang, TEXT } from './i18n.js';
 import { doorPage, messagePage, PAGE_CSP, resultPage } from './page.js';
@@ -88,7 +88,7 @@ export function issuerRoutes(app: FastifyInstance, engine: IssuerEngine, cfg: Is
     const form = (req.body ?? {}) as Form;
     if (!cfg.sms) return reply.code(404).send({ error: 'sms_off', message: 'SMS is not configured' });
     const signature = req.headers['x-twilio-signature'];
-    const url = `${cfg.listen.public_url.replace(/\/+$/, '')}${req.url}`;
+    const url = publicUrl(cfg, req.url);
     if (
       smsToken !== undefined &&
       !twilioSignatureValid(smsToken, url, form, typeof signature === 'string' ? signature : undefined)

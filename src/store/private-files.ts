@@ -57,9 +57,17 @@ export function touchPrivateFile(path: string): void {
 
 /** Write a new file with mode 0600; fails if it exists (O_EXCL), never writes through a symlink. */
 export function writePrivateFile(path: string, text: string): void {
-  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  writeNewFile(path, text, 0o600);
+}
+
+/**
+ * Write a new file with exactly `mode` (a public key to hand out is 0644 even under the CLI's umask 077); fails if
+ * it exists (O_EXCL), never writes through a symlink.
+ */
+export function writeNewFile(path: string, text: string, mode: number): void {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
   try {
-    fchmodSync(fd, 0o600);
+    fchmodSync(fd, mode);
     writeSync(fd, text);
   } finally {
     closeSync(fd);

@@ -1,3 +1,4 @@
+import { chmodSync, writeFileSync } from 'node:fs';
 import closeWithGrace from 'close-with-grace';
 import { createLogger } from '../../core/logger.js';
 import { issuerJsonSchema, loadIssuerConfig } from '../../issuer/config.js';
@@ -62,4 +63,34 @@ const issuerCheck: Command = {
   },
 };
 
-export const issuerCommands: readonly Command[] = [issuerCommand, issuerSchema, issuerCheck];
+const issuerSticker: Command = {
+  path: ['issuer', 'sticker'],
+  summary: "Print a door's A6 sticker: the door page's QR code, its name and the ways in (SVG or PDF)",
+  usage: 'DOOR --config FILE --out FILE.svg|FILE.pdf',
+  options: {
+    ...configOption,
+    out: { type: 'string', arg: 'FILE', description: 'the sticker to write; .svg or .pdf chooses the format' },
+  },
+  async run(args, io) {
+    const door = args.positionals[0];
+    if (!door || args.positionals.length > 1) throw new UsageError('give one door id');
+    const out = str(args, 'out');
+    const format = /\.(svg|pdf)$/i.exec(out ?? '')?.[1]?.toLowerCase();
+    if (!out || !format) throw new UsageError('give --out FILE.svg or --out FILE.pdf');
+    const path = str(args, 'config') ?? io.env.PORTIER_ISSUER_CONFIG;
+    if (!path) throw new UsageError('give --config FILE or set PORTIER_ISSUER_CONFIG');
+    // The sticker's modules (pdf-lib, qrcode) are loaded only by this command, not by every CLI start.
+    const { renderStickerSvg, stickerSpec } = await import('../../issuer/sticker.js');
+    const spec = stickerSpec(loadIssuerConfig(path, io.env), door);
+    const data =
+      format === 'svg'
+        ? renderStickerSvg(spec)
+        : await (await import('../../issuer/sticker-pdf.js')).renderStickerPdf(spec);
+    writeFileSync(out, data);
+    chmodSync(out, 0o644); // a sticker is for the printer, not a secret (the CLI's umask is 077)
+    io.out(`${out}: A6 sticker of ${door}, QR code of ${spec.url}`);
+    return 0;
+  },
+};
+
+export const issuerCommands: readonly Command[] = [issuerCommand, issuerSchema, issuerCheck, issuerSticker];

@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AccessService } from '../../access/service.js';
 import { ErrorCode, PortierError } from '../../core/errors.js';
 import { silentLogger } from '../../core/logger.js';
+import { writeNewFile, writePrivateFile } from '../../store/private-files.js';
 import { openStore, type Store } from '../../store/store.js';
 import { type CliIo, type Command, type OptionSpecs, output, type ParsedArgs, str, UsageError } from '../command.js';
 
@@ -123,4 +126,61 @@ const removeKey: Command = {
   },
 };
 
-export const keysCommands: readonly Command[] = [importKeys, listKeys, removeKey].map(guarded);
+/** A kid is also part of the file names, so it stays a plain word. */
+const KID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** The file names `keys generate` writes in DIR (docs/issuer.md: the issuer's key.file, what gateways import). */
+export function keyFileNames(dir: string, kid: string): { privateFile: string; publicFile: string } {
+  return { privateFile: join(dir, `${kid}.private.jwk.json`), publicFile: join(dir, `${kid}.jwks.json`) };
+}
+
+/** A new Ed25519 or P-256 key pair as JWKs carrying kid, alg and use. */
+export function generateIssuerKey(
+  kid: string,
+  alg: 'EdDSA' | 'ES256',
+): { privateJwk: Record<string, unknown>; publicJwk: Record<string, unknown> } {
+  const pair = alg === 'EdDSA' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const meta = { kid, alg, use: 'sig' };
+  const privateJwk = { ...pair.privateKey.export({ format: 'jwk' }), ...meta };
+  const publicJwk = { ...pair.publicKey.export({ format: 'jwk' }), ...meta };
+  return { privateJwk, publicJwk };
+}
+
+const generateKeys: Command = {
+  path: ['keys', 'generate'],
+  summary: 'Make a new issuer key pair: the private JWK (0600) and the public JWK Set for `keys import`',
+  usage: '--kid ID [--alg EdDSA|ES256] --out DIR [--json]',
+  options: {
+    kid: { type: 'string', arg: 'ID', description: 'the key id, e.g. town-2026 (letters, digits, . _ -)' },
+    alg: { type: 'string', arg: 'EdDSA|ES256', description: 'the signature algorithm', default: 'EdDSA' },
+    out: { type: 'string', arg: 'DIR', description: 'where to write <kid>.private.jwk.json and <kid>.jwks.json' },
+  },
+  run(args, io) {
+    const kid = str(args, 'kid');
+    if (!kid || !KID.test(kid)) throw new UsageError('give --kid ID: 1-64 letters, digits, ".", "_" or "-"');
+    const alg = str(args, 'alg') ?? 'EdDSA';
+    if (alg !== 'EdDSA' && alg !== 'ES256') throw new UsageError('--alg must be EdDSA or ES256');
+    const dir = str(args, 'out');
+    if (!dir) throw new UsageError('give --out DIR');
+    if (args.positionals.length) throw new UsageError(`unexpected argument ${args.positionals[0]}`);
+    const { privateFile, publicFile } = keyFileNames(dir, kid);
+    for (const f of [privateFile, publicFile]) {
+      if (existsSync(f)) throw new UsageError(`${f} exists: refusing to overwrite a key (choose a new --kid)`);
+    }
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const { privateJwk, publicJwk } = generateIssuerKey(kid, alg);
+    writePrivateFile(privateFile, `${JSON.stringify(privateJwk, null, 2)}\n`);
+    // the public half is handed to every gateway: readable by all, whatever the umask
+    writeNewFile(publicFile, `${JSON.stringify({ keys: [publicJwk] }, null, 2)}\n`, 0o644);
+    const res = { kid, alg, private_file: privateFile, public_file: publicFile };
+    output(io, args, res, () =>
+      [
+        `private key (0600): ${privateFile}   the issuer's key.file; keep it secret`,
+        `public JWK Set:     ${publicFile}   portier keys import it on every gateway`,
+      ].join('\n'),
+    );
+    return 0;
+  },
+};
+
+export const keysCommands: readonly Command[] = [generateKeys, importKeys, listKeys, removeKey].map(guarded);

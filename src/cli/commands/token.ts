@@ -7,7 +7,7 @@ import type { ReasonCode } from '../../access/reasons.js';
 import { verifyPass } from '../../access/verify.js';
 import { ZoneClock } from '../../access/windows.js';
 import { type Command, output, str, UsageError } from '../command.js';
-import { asJwks, guarded, readJsonFile } from './keys.js';
+import { asJwks, guarded, readJsonFile, withAccess } from './keys.js';
 
 /**
  * A time for an option: ISO 8601, Unix seconds, or relative to now (`+30m`, `+2h`, `+7d`, `-1h`). Returns s.
@@ -31,10 +31,15 @@ function readToken(arg: string | undefined): string {
 
 const verify: Command = {
   path: ['token', 'verify'],
-  summary: 'Verify a pass against a JWK Set and, with --lock, the door policy; exit 0 granted, 1 denied',
-  usage: 'TOKEN|- --keys JWKS_FILE [--lock ID] [--group NAME]... [--at ISO_TIME] [--tz ZONE] [--json]',
+  summary: "Verify a pass against a JWK Set or a gateway's keyring and, with --lock, the door policy; exit 0 granted",
+  usage: 'TOKEN|- --keys JWKS_FILE|--state-dir DIR [--lock ID] [--group NAME]... [--at ISO_TIME] [--tz ZONE] [--json]',
   options: {
-    keys: { type: 'string', arg: 'JWKS_FILE', description: "a JWK Set with the issuers' public keys (required)" },
+    keys: { type: 'string', arg: 'JWKS_FILE', description: "a JWK Set with the issuers' public keys" },
+    'state-dir': {
+      type: 'string',
+      arg: 'DIR',
+      description: "instead of --keys: the keyring a gateway imported (its state directory's database)",
+    },
     lock: { type: 'string', arg: 'ID', description: 'check the door policy for this lock (audience, windows, uses)' },
     group: {
       type: 'string',
@@ -47,14 +52,17 @@ const verify: Command = {
   },
   run(args, io) {
     const keysFile = str(args, 'keys');
-    if (!keysFile) throw new UsageError('give --keys JWKS_FILE');
+    const stateDir = str(args, 'state-dir');
+    if (!keysFile === !stateDir) throw new UsageError('give --keys JWKS_FILE or --state-dir DIR');
     if (args.positionals.length > 1) throw new UsageError('give one pass');
     const token = readToken(args.positionals[0]);
     const atText = str(args, 'at');
     const nowMs = atText === undefined ? Date.now() : parseTimeArg(atText, 'at') * 1000;
     // reading a private JWK here is harmless (a local file on the operator's machine): only its public part is used
-    const keyring = Keyring.fromJwks(asJwks(readJsonFile(keysFile)), { allowPrivate: true });
-    if (keyring.size === 0) throw new UsageError(`${keysFile} holds no usable EdDSA or ES256 key`);
+    const keyring = keysFile
+      ? Keyring.fromJwks(asJwks(readJsonFile(keysFile)), { allowPrivate: true })
+      : withAccess(args, io, (access) => access.currentKeyring());
+    if (keyring.size === 0) throw new UsageError(`${keysFile ?? stateDir} holds no usable EdDSA or ES256 key`);
     const zone = new ZoneClock(str(args, 'tz') ?? 'UTC');
     const v = verifyPass(token, keyring);
     let reason: ReasonCode;

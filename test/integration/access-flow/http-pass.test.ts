@@ -36,7 +36,13 @@ describe('HTTP pass endpoint for phones: a page per door, a pass opens it', () =
         {
           id: 'phone-web',
           driver: 'http-pass-reader',
-          settings: { host: '127.0.0.1', port, locks: ['toilet'], rate_burst: 50, rate_per_minute: 600 },
+          settings: {
+            host: '127.0.0.1',
+            port,
+            locks: [{ id: 'toilet', name: { de: 'WC Marktplatz "Süd" & <Co>', en: 'Toilet market square' } }],
+            rate_burst: 50,
+            rate_per_minute: 600,
+          },
         },
         {
           id: 'phone-strict',
@@ -54,8 +60,9 @@ describe('HTTP pass endpoint for phones: a page per door, a pass opens it', () =
     await door?.stop();
   });
 
-  const post = (url: string, body: string, type = 'application/json') =>
-    fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
+  /** A POST from a phone set to English (the page's default without a preference is German). */
+  const post = (url: string, body: string, type = 'application/json', lang = 'en-GB,en;q=0.9') =>
+    fetch(url, { method: 'POST', headers: { 'content-type': type, 'accept-language': lang }, body });
   /** The JSON answer of the endpoint. */
   const answer = async (res: Response) => (await res.json()) as { granted: boolean; reason: string; message: string };
 
@@ -106,7 +113,9 @@ describe('HTTP pass endpoint for phones: a page per door, a pass opens it', () =
     const csp = res.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("default-src 'none'");
     const html = await res.text();
-    expect(html).toContain('action="/door/toilet/open"');
+    expect(html).toContain('action="/door/toilet/open?lang=de"');
+    expect(html).not.toMatch(/https?:\/\//); // loads nothing from elsewhere
+    expect(res.headers.get('set-cookie')).toBeNull();
     expect(html.length).toBeLessThan(8192);
     const script = /<script>([\s\S]*)<\/script>/.exec(html)?.[1] ?? '';
     const hash = createHash('sha256').update(script).digest('base64');
@@ -149,6 +158,52 @@ describe('HTTP pass endpoint for phones: a page per door, a pass opens it', () =
     expect(form.status).toBe(403);
     expect(form.headers.get('content-type')).toContain('text/html');
     expect(await form.text()).toContain('This pass is for another door.');
+  });
+
+  it("shows the door's name, not its id, in German or English by Accept-Language, with a switch link", async () => {
+    const de = await fetch(`${base}/door/toilet`, { headers: { 'accept-language': 'de-DE,de;q=0.9,en;q=0.8' } });
+    expect(de.headers.get('content-language')).toBe('de');
+    const deHtml = await de.text();
+    expect(deHtml).toContain('<html lang="de">');
+    expect(deHtml).toContain('<h1>WC Marktplatz &#34;Süd&#34; &#38; &#60;Co&#62;</h1>');
+    expect(deHtml).toContain('<button type="submit">Öffnen</button>');
+    expect(deHtml).toContain('href="/door/toilet?lang=en" hreflang="en" lang="en">English</a>');
+    expect(deHtml).not.toContain('<h1>toilet</h1>');
+
+    const en = await (await fetch(`${base}/door/toilet`, { headers: { 'accept-language': 'fr, en;q=0.5' } })).text();
+    expect(en).toContain('<html lang="en">');
+    expect(en).toContain('<h1>Toilet market square</h1>');
+    expect(en).toContain('<button type="submit">Open</button>');
+    expect(en).toContain('action="/door/toilet/open?lang=en"');
+    expect(en).toContain('href="/door/toilet?lang=de" hreflang="de" lang="de">Deutsch</a>');
+
+    // the switch link wins over the browser's language
+    const switched = await (
+      await fetch(`${base}/door/toilet?lang=en`, { headers: { 'accept-language': 'de' } })
+    ).text();
+    expect(switched).toContain('<h1>Toilet market square</h1>');
+
+    // a lock given without a name shows its id
+    const plain = await (await fetch(`${strict}/door/toilet`, { headers: { 'accept-language': 'en' } })).text();
+    expect(plain).toContain('<h1>toilet</h1>');
+    for (const html of [deHtml, en]) expect(Buffer.byteLength(html)).toBeLessThan(8192);
+  });
+
+  it('answers in German for a German phone: JSON message and the page after a form posted without script', async () => {
+    const pass = await pt1Pass(issuer.key, { aud: 'toilet', uses: 1 });
+    const ok = await post(`${base}/door/toilet/open`, JSON.stringify({ pass }), 'application/json', 'de-AT');
+    expect(await ok.json()).toMatchObject({ granted: true, message: 'Offen. Drücken Sie jetzt die Tür auf.' });
+    const form = await post(
+      `${base}/door/toilet/open?lang=de`,
+      new URLSearchParams({ pass }).toString(),
+      'application/x-www-form-urlencoded',
+    );
+    expect(form.status).toBe(403);
+    const html = await form.text();
+    expect(html).toContain('<html lang="de">');
+    expect(html).toContain('<h1>WC Marktplatz &#34;Süd&#34; &#38; &#60;Co&#62;</h1>');
+    expect(html).toContain('Dieser Pass ist aufgebraucht.');
+    expect(html).toContain('<a href="/door/toilet?lang=de">Zurück</a>');
   });
 
   it('answers an expired pass and garbage with their reasons', async () => {
