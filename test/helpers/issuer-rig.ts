@@ -7,7 +7,8 @@ import { QrScannerStub } from '../../firmware-stubs/qr-scanner.js';
 import { WiegandReaderStub } from '../../firmware-stubs/wiegand-reader.js';
 import { SimGpioDevice } from '../../src/transports/gpio/sim.js';
 import { portier } from '../integration/access/cli.js';
-import { PortierProcess } from './daemon.js';
+import { type LogLine, PortierProcess } from './daemon.js';
+import { eventually } from './eventually.js';
 import { type Broker, startMosquitto } from './mosquitto.js';
 import { tempDir } from './tmp.js';
 
@@ -147,4 +148,25 @@ export function issuerDbBytes(stateDir: string): Buffer {
     }
   }
   return Buffer.concat(parts);
+}
+
+/** The gateway's next access decision (its `access granted`/`access denied` log line) after `action`. */
+export async function nextDecision(rig: IssuerRig, action: () => Promise<unknown>): Promise<LogLine> {
+  const before = rig.gateway.lines.length;
+  await action();
+  return rig.gateway.waitFor(
+    (l) => rig.gateway.lines.indexOf(l) >= before && (l.msg === 'access granted' || l.msg === 'access denied'),
+    20_000,
+    'an access decision',
+  );
+}
+
+/** The relay energized after index `before` of `rig.relay`, then let go again (so the next opening is its own change). */
+export async function relayCycled(rig: IssuerRig, before: number): Promise<void> {
+  await eventually(() => rig.relay.slice(before).includes(1), 10_000, 'relay energized');
+  await eventually(
+    () => rig.relay.slice(before).lastIndexOf(0) > rig.relay.slice(before).indexOf(1),
+    10_000,
+    'relocked',
+  );
 }
