@@ -6,7 +6,7 @@ import { ChirpstackSensorStub } from '../../firmware-stubs/chirpstack-sensor.js'
 import { GpioDoorStub } from '../../firmware-stubs/gpio-door.js';
 import { nps405Status } from '../../firmware-stubs/nwave-payloads.js';
 import { issuePass } from '../../src/access/issue.js';
-import { launchChromium } from '../helpers/browser.js';
+import { launchChromium, sidewaysOverflow } from '../helpers/browser.js';
 import { type Broker, startMosquitto } from '../helpers/mosquitto.js';
 import { type AdminHarness, startAdminHarness } from '../integration/admin-api/harness.js';
 import { makeIssuer } from '../integration/admin-api/issuer.js';
@@ -137,9 +137,7 @@ describe('the dashboard in a real browser', () => {
     await page.fill('#token', h.admin.token);
     await page.click('#login-form button[type=submit]');
     await page.waitForSelector('article.card[data-device="bay-1"]', { timeout: SEEN_MS });
-    // A string, evaluated in the page: this project's TypeScript has no DOM library.
-    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
-    expect(overflow).toBeLessThanOrEqual(0);
+    expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(RESULTS, 'dashboard-phone.png'), fullPage: false });
     await page.close();
   });

@@ -64,12 +64,20 @@ export async function axeViolations(page: Page, label: string): Promise<AxeFindi
     help: v.help,
     nodes: v.nodes.map((n) => n.target.join(' ')),
   }));
-  const passes = results.passes.length;
+  // Rules axe could not decide alone (e.g. contrast over an image) are listed too: they want a person's look.
+  const review = results.incomplete.map((v) => `${v.id} (${v.nodes.length})`);
   console.log(
-    `axe-core ${results.testEngine.version} on ${label} (${page.url()}): ${found.length} violation(s), ${passes} rules passed` +
+    `axe-core ${results.testEngine.version} on ${label} (${page.url()}): ${found.length} violation(s), ` +
+      `${results.passes.length} rules passed, to review by hand: ${review.join(', ') || 'none'}` +
       found.map((f) => `\n  [${f.impact}] ${f.id}: ${f.help} (${f.nodes.join(', ')})`).join(''),
   );
   return found;
+}
+
+/** CSS pixels the page is wider than the window (WCAG 1.4.10 Reflow: none at 320 px). */
+export function sidewaysOverflow(page: Page): Promise<number> {
+  // A string, evaluated in the page: this project's TypeScript has no DOM library.
+  return page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
 }
 
 /** A screenshot of `element` as the camera of a scanner would see it, decoded by jsQR (an independent decoder). */
