@@ -90,6 +90,9 @@ describe('the door page in a real browser on a phone', () => {
 
   it('without JavaScript the form alone opens the door', async () => {
     const page = await phone('de-DE', false);
+    // Scripts really are off in this phone: a page's own script does not run.
+    await page.setContent('<title>off</title><script>document.title = "on"</script>');
+    expect(await page.title()).toBe('off');
     await page.goto(stickerUrl());
     const before = rig.relay.length;
     const decided = await nextDecision(rig, () => page.getByRole('button', { name: 'Öffnen' }).tap());
