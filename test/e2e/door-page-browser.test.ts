@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { connectAsync, type MqttClient } from 'mqtt';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -30,6 +31,9 @@ describe('the door page in a real browser on a phone', () => {
   let rig: IssuerRig;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
+  /** The town's side of the cloud broker: a persistent session that collects door-1's access decisions. */
+  let audit: MqttClient | undefined;
+  const decisions = new Map<string, { seq: number; data: Record<string, unknown> }>();
   /** The sticker's target on this issuer: the door page's path (the sticker prints it under the public URL). */
   const stickerUrl = () => `${rig.url}/d/door-1`;
 
@@ -40,11 +44,12 @@ describe('the door page in a real browser on a phone', () => {
   }
 
   beforeAll(async () => {
-    rig = await startIssuerRig();
+    rig = await startIssuerRig({ persistentBroker: true });
     browser = await launchChromium();
     mkdirSync(RESULTS, { recursive: true });
   }, 120_000);
   afterAll(async () => {
+    await audit?.endAsync(true);
     for (const ctx of contexts) await ctx.close();
     await browser?.close();
     await rig?.stop();
@@ -102,6 +107,18 @@ describe('the door page in a real browser on a phone', () => {
   });
 
   it('offline: with the cloud broker stopped the page offers PIN and QR within 4 s; each opens the door once', async () => {
+    audit = await connectAsync(rig.broker.url, { clientId: 'town-audit', clean: false, reconnectPeriod: 100 });
+    // While the broker is away the client reports its failed reconnects here; they are expected and not the test.
+    audit.on('error', () => {});
+    audit.on('message', (_topic, payload) => {
+      const batch = JSON.parse(payload.toString()) as { events: Array<Record<string, unknown>> };
+      for (const e of batch.events) {
+        if (e.type === 'access.decision' && e.dev === 'door-1') {
+          decisions.set(String(e.id), { seq: Number(e.seq), data: e.data as Record<string, unknown> });
+        }
+      }
+    });
+    await audit.subscribeAsync('portier/e2e-gw/up/events', { qos: 1 });
     await rig.broker.stop();
     await rig.issuer.waitFor((l) => String(l.msg).startsWith('issuer: cloud broker away'), 10_000, 'broker away');
     const page = await phone('de-DE');
@@ -168,5 +185,24 @@ describe('the door page in a real browser on a phone', () => {
     await page.locator('p.pin').waitFor({ timeout: OFFLINE_WITHIN_MS });
     expect(await page.locator('html').getAttribute('lang')).toBe('en');
     expect(blocking(await axeViolations(page, 'the offline result page (en-GB)'))).toEqual([]);
+  });
+
+  it('once the cloud broker is back, the town receives the offline decisions with their reasons, in order', async () => {
+    const seen = decisions.size;
+    await rig.broker.restart();
+    const offline = await eventually(
+      () => {
+        const later = [...decisions.values()].sort((a, b) => a.seq - b.seq).slice(seen);
+        return later.length >= 4 ? later : undefined;
+      },
+      30_000,
+      "the gateway's four offline decisions on up/events",
+    );
+    expect(offline.map((d) => [d.data.credential, d.data.granted, d.data.reason])).toEqual([
+      ['pin', true, 'ok'],
+      ['pin', false, 'uses_exhausted'],
+      ['pass', true, 'ok'],
+      ['pass', false, 'uses_exhausted'],
+    ]);
   });
 });

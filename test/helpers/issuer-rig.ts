@@ -34,12 +34,22 @@ export interface IssuerRig {
   stop(): Promise<void>;
 }
 
-export async function startIssuerRig(opts: { issuerExtra?: string } = {}): Promise<IssuerRig> {
+/**
+ * `persistentBroker`: the cloud broker keeps its sessions and queued messages across `broker.stop()`/`restart()`
+ * (mosquitto's persistence file), so a town's subscriber misses nothing its gateways sent while it was away.
+ */
+export async function startIssuerRig(
+  opts: { issuerExtra?: string; persistentBroker?: boolean } = {},
+): Promise<IssuerRig> {
   const dir = tempDir('portier-issuer-');
   const gpioDir = join(dir, 'gpio');
   mkdirSync(gpioDir);
   const stateDir = join(dir, 'state');
-  const broker = await startMosquitto();
+  const brokerDir = join(dir, 'broker');
+  mkdirSync(brokerDir);
+  // Run as root (the tests are), mosquitto would drop to its own user, which cannot enter the test's directory.
+  const persistence = ['persistence true', `persistence_location ${brokerDir}/`, 'user root'];
+  const broker = await startMosquitto(opts.persistentBroker ? { extraConfig: persistence } : {});
   const pty: PtyPair = await createPtyPair(dir, { gateway: 'qr', device: 'qr.device' });
   const qr = new QrScannerStub(pty.devicePath);
   await qr.start();
