@@ -1,27 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChirpstackSensorStub } from '../../firmware-stubs/chirpstack-sensor.js';
 import { GpioDoorStub } from '../../firmware-stubs/gpio-door.js';
 import { nps405Status } from '../../firmware-stubs/nwave-payloads.js';
 import { issuePass } from '../../src/access/issue.js';
+import { launchChromium, sidewaysOverflow } from '../helpers/browser.js';
 import { type Broker, startMosquitto } from '../helpers/mosquitto.js';
 import { type AdminHarness, startAdminHarness } from '../integration/admin-api/harness.js';
 import { makeIssuer } from '../integration/admin-api/issuer.js';
 
-/** Debian's chromium (installed by .ci/run with apt), driven by playwright-core. */
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const RESULTS = join(import.meta.dirname, '..', '..', 'test-results');
 const BAY_EUI = '70b3d5e75e00a001';
 /** ms to wait for something the page shows after a real device changed (a loaded 2-core machine) */
@@ -49,7 +38,7 @@ describe('the dashboard in a real browser', () => {
     await bay.start();
     const imported = await h.call('POST', '/api/keys', { body: issuer.jwks });
     expect(imported.status).toBe(200);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
     mkdirSync(RESULTS, { recursive: true });
   });
   afterAll(async () => {
@@ -148,9 +137,7 @@ describe('the dashboard in a real browser', () => {
     await page.fill('#token', h.admin.token);
     await page.click('#login-form button[type=submit]');
     await page.waitForSelector('article.card[data-device="bay-1"]', { timeout: SEEN_MS });
-    // A string, evaluated in the page: this project's TypeScript has no DOM library.
-    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
-    expect(overflow).toBeLessThanOrEqual(0);
+    expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(RESULTS, 'dashboard-phone.png'), fullPage: false });
     await page.close();
   });

@@ -2,9 +2,8 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LogLine } from '../helpers/daemon.js';
 import { eventually } from '../helpers/eventually.js';
-import { type IssuerRig, issuerDbBytes, startIssuerRig } from '../helpers/issuer-rig.js';
+import { type IssuerRig, issuerDbBytes, nextDecision, relayCycled, startIssuerRig } from '../helpers/issuer-rig.js';
 import { decodeQrSvg } from '../helpers/svg-qr.js';
 
 /**
@@ -19,25 +18,8 @@ describe('portier issuer, end to end', () => {
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams(fields).toString(),
   });
-  /** The gateway's next access decision after `action`. */
-  async function decision(action: () => Promise<unknown>): Promise<LogLine> {
-    const before = rig.gateway.lines.length;
-    await action();
-    return rig.gateway.waitFor(
-      (l) => rig.gateway.lines.indexOf(l) >= before && (l.msg === 'access granted' || l.msg === 'access denied'),
-      20_000,
-      'an access decision',
-    );
-  }
-  /** The relay energized after `before`, then let go again (so the next opening is a change of its own). */
-  async function opened(before: number): Promise<void> {
-    await eventually(() => rig.relay.slice(before).includes(1), 10_000, 'relay energized');
-    await eventually(
-      () => rig.relay.slice(before).lastIndexOf(0) > rig.relay.slice(before).indexOf(1),
-      10_000,
-      'relocked',
-    );
-  }
+  const decision = (action: () => Promise<unknown>) => nextDecision(rig, action);
+  const opened = (before: number) => relayCycled(rig, before);
 
   beforeAll(async () => {
     rig = await startIssuerRig();

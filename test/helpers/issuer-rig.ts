@@ -7,7 +7,8 @@ import { QrScannerStub } from '../../firmware-stubs/qr-scanner.js';
 import { WiegandReaderStub } from '../../firmware-stubs/wiegand-reader.js';
 import { SimGpioDevice } from '../../src/transports/gpio/sim.js';
 import { portier } from '../integration/access/cli.js';
-import { PortierProcess } from './daemon.js';
+import { type LogLine, PortierProcess } from './daemon.js';
+import { eventually } from './eventually.js';
 import { type Broker, startMosquitto } from './mosquitto.js';
 import { tempDir } from './tmp.js';
 
@@ -33,12 +34,22 @@ export interface IssuerRig {
   stop(): Promise<void>;
 }
 
-export async function startIssuerRig(opts: { issuerExtra?: string } = {}): Promise<IssuerRig> {
+/**
+ * `persistentBroker`: the cloud broker keeps its sessions and queued messages across `broker.stop()`/`restart()`
+ * (mosquitto's persistence file), so a town's subscriber misses nothing its gateways sent while it was away.
+ */
+export async function startIssuerRig(
+  opts: { issuerExtra?: string; persistentBroker?: boolean } = {},
+): Promise<IssuerRig> {
   const dir = tempDir('portier-issuer-');
   const gpioDir = join(dir, 'gpio');
   mkdirSync(gpioDir);
   const stateDir = join(dir, 'state');
-  const broker = await startMosquitto();
+  const brokerDir = join(dir, 'broker');
+  mkdirSync(brokerDir);
+  // Run as root (the tests are), mosquitto would drop to its own user, which cannot enter the test's directory.
+  const persistence = ['persistence true', `persistence_location ${brokerDir}/`, 'user root'];
+  const broker = await startMosquitto(opts.persistentBroker ? { extraConfig: persistence } : {});
   const pty: PtyPair = await createPtyPair(dir, { gateway: 'qr', device: 'qr.device' });
   const qr = new QrScannerStub(pty.devicePath);
   await qr.start();
@@ -147,4 +158,25 @@ export function issuerDbBytes(stateDir: string): Buffer {
     }
   }
   return Buffer.concat(parts);
+}
+
+/** The gateway's next access decision (its `access granted`/`access denied` log line) after `action`. */
+export async function nextDecision(rig: IssuerRig, action: () => Promise<unknown>): Promise<LogLine> {
+  const before = rig.gateway.lines.length;
+  await action();
+  return rig.gateway.waitFor(
+    (l) => rig.gateway.lines.indexOf(l) >= before && (l.msg === 'access granted' || l.msg === 'access denied'),
+    20_000,
+    'an access decision',
+  );
+}
+
+/** The relay energized after index `before` of `rig.relay`, then let go again (so the next opening is its own change). */
+export async function relayCycled(rig: IssuerRig, before: number): Promise<void> {
+  await eventually(() => rig.relay.slice(before).includes(1), 10_000, 'relay energized');
+  await eventually(
+    () => rig.relay.slice(before).lastIndexOf(0) > rig.relay.slice(before).indexOf(1),
+    10_000,
+    'relocked',
+  );
 }
