@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { backupCommands } from './backup.js';
 import { configCommands } from './config.js';
 import { decodeCommands } from './decode.js';
 import { demoCommand } from './demo.js';
@@ -26,4 +27,5 @@ export const COMMANDS: readonly Command[] = [
   ...deviceCommands,
   ...eventsCommands,
   ...timeCommands,
+  ...backupCommands,
 ];
