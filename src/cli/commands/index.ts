@@ -4,6 +4,7 @@ import { configCommands } from './config.js';
 import { decodeCommands } from './decode.js';
 import { demoCommand } from './demo.js';
 import { deviceCommands } from './device.js';
+import { doctorCommand } from './doctor.js';
 import { eventsCommands } from './events.js';
 import { keysCommands } from './keys.js';
 import { outboxCommands } from './outbox.js';
@@ -28,4 +29,5 @@ export const COMMANDS: readonly Command[] = [
   ...eventsCommands,
   ...timeCommands,
   ...backupCommands,
+  doctorCommand,
 ];
