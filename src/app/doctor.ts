@@ -103,7 +103,7 @@ export function checkStateDir(stateDir: string): CheckResult {
 
 /** Files of the config that hold secrets: never readable by others. */
 export function checkSecretFiles(config: GatewayConfig): CheckResult {
-  const files = [config.local_mqtt.password_file, config.cloud?.password_file, config.cloud?.key_file].filter(
+  const files = [config.local_mqtt?.password_file, config.cloud?.password_file, config.cloud?.key_file].filter(
     (f): f is string => f !== undefined,
   );
   if (files.length === 0) return r('secrets', 'ok', 'no secret files in the config');
@@ -140,6 +140,7 @@ const safeUrl = (u: string) => u.replace(/\/\/[^@/]*@/, '//');
 
 export async function checkLocalBroker(config: GatewayConfig): Promise<CheckResult> {
   const m = config.local_mqtt;
+  if (!m) return r('local-broker', 'skipped', 'no local_mqtt in the config');
   const opts: IClientOptions = { clientId: probeId('local'), clean: true };
   try {
     if (m.username !== undefined) opts.username = m.username;
