@@ -27,6 +27,9 @@ STATE_DIR=/var/lib/portier
 UNIT=/etc/systemd/system/portier.service
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 export DEBIAN_FRONTEND=noninteractive
+# npm (node) trusts the system's CA store too, like apt and curl: a site's own CA in /usr/local/share/ca-certificates
+# (a proxy, a registry mirror) then works for all three.
+export NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
 
 DRY=0
 TARBALL=

@@ -59,6 +59,12 @@ describe.skipIf(!isRoot || !hasDebootstrap)('deploy/install.sh in a fresh Debian
     mount(['--bind', '/dev'], 'dev');
     mount(['-t', 'devpts', 'devpts'], 'dev/pts');
     copyFileSync('/etc/resolv.conf', join(root, 'etc/resolv.conf'));
+    // This site's own CAs (an HTTPS proxy on the way to the registry), as an admin would add them on a Pi.
+    const siteCas = '/usr/local/share/ca-certificates';
+    if (existsSync(siteCas)) {
+      for (const f of readdirSync(siteCas)) copyFileSync(join(siteCas, f), join(root, siteCas.slice(1), f));
+      expect(inRoot(['update-ca-certificates']).code).toBe(0);
+    }
     // apt's downloads survive between runs (the root itself is cached without them).
     sh('mkdir', ['-p', '/var/cache/portier-ci/apt-archives/partial']);
     mount(['--bind', '/var/cache/portier-ci/apt-archives'], 'var/cache/apt/archives');
