@@ -33,12 +33,12 @@ export const doctorCommand: Command = {
     },
   },
   async run(args, io) {
-    const path = str(args, 'config') ?? io.env.PORTIER_CONFIG ?? DEFAULT_CONFIG;
+    const path = str(args, 'config') || io.env.PORTIER_CONFIG || DEFAULT_CONFIG;
     const results: CheckResult[] = [checkNode()];
     try {
       const { config } = loadConfigFile(path, builtinDrivers(), io.env);
       results.push({ check: 'config', status: 'ok', detail: `${path} is valid` });
-      const stateDir = io.env.PORTIER_STATE_DIR ?? config.gateway.state_dir;
+      const stateDir = io.env.PORTIER_STATE_DIR || config.gateway.state_dir;
       results.push(
         checkClock(config.gateway.trust_system_clock),
         checkDisk(stateDir, config.gateway.disk_min_free_bytes),
