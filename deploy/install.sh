@@ -81,7 +81,7 @@ node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo
 fetch_pkg() {
   local name=$1 out=$2 meta sum
   meta=$(curl -fsSL "$REGISTRY/$name/$3") || die "cannot read $name@$3 from $REGISTRY"
-  sum=$(printf '%s' "$meta" | grep -o '"shasum":"[0-9a-f]*"' | head -1 | cut -d'"' -f4)
+  sum=$(printf '%s' "$meta" | sed -n 's/.*"shasum" *: *"\([0-9a-f]*\)".*/\1/p')
   curl -fsSL -o "$out" "$REGISTRY/$name/-/$name-$3.tgz" || die "cannot download $name@$3"
   [ -n "$sum" ] || die "$name@$3: the registry gave no checksum"
   echo "$sum  $out" | sha1sum -c --quiet - || die "$name@$3: checksum differs from the registry's"
