@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { ensurePrivateDir, writePrivateFile } from '../store/private-files.js';
 import type { BrokerRole, BrokerUser } from './embedded-broker.js';
 
-/** The demo broker's users: the gateway, an operator (for mosquitto_sub or Home Assistant), the simulated devices. */
+/** The demo broker's users: the gateway, an operator (for mosquitto_sub or Home Assistant), the devices, the issuer. */
 export const DEMO_BROKER_USERS: ReadonlyArray<{ username: string; role: BrokerRole }> = [
   { username: 'gateway', role: 'gateway' },
   { username: 'operator', role: 'operator' },
   { username: 'devices', role: 'device' },
+  // The town's issuer (src/demo/demo-issuer.ts): it sends `open` commands to the gateway, as a cloud would.
+  { username: 'issuer', role: 'operator' },
 ];
 
 /** Where the demo keeps its broker passwords: `<demo dir>/mqtt/<user>.password`, 0600 in a 0700 folder. */

@@ -9,6 +9,7 @@ import { packageRoot } from '../core/package-root.js';
 import { ensurePrivateDir } from '../store/private-files.js';
 import { defaultTransports } from '../transports/index.js';
 import { DEMO_BROKER_USERS, demoBrokerUsers, demoPasswordFile, urlWithUser } from './broker-users.js';
+import { startDemoIssuer } from './demo-issuer.js';
 import { startEmbeddedBroker } from './embedded-broker.js';
 import { narrate } from './narrator.js';
 import { startDemoStubs } from './stubs.js';
@@ -49,7 +50,12 @@ export async function runDemo(io: DemoIo, runUntilSignalled: RunUntilSignalled):
     const broker = await startEmbeddedBroker({ port: Number(io.env.PORTIER_DEMO_MQTT_PORT ?? 0), users });
     cleanup.push(() => broker.close());
     const devicesUser = users.find((u) => u.role === 'device')!;
-    const env = { ...io.env, PORTIER_DEMO_DIR: dir, PORTIER_LOCAL_MQTT_URL: broker.url };
+    const env = {
+      ...io.env,
+      PORTIER_DEMO_DIR: dir,
+      PORTIER_LOCAL_MQTT_URL: broker.url,
+      PORTIER_DEMO_CLOUD_URL: broker.url,
+    };
     const drivers = builtinDrivers();
     const loaded = loadConfigFile(join(root, 'config', 'demo.yaml'), drivers, env);
     log = createLogger({ level: loaded.config.log.level });
@@ -69,6 +75,17 @@ export async function runDemo(io: DemoIo, runUntilSignalled: RunUntilSignalled):
     cleanup.push(() => stubs.stop());
     const gateway = new Gateway({ ...loaded, drivers, transports: defaultTransports, log });
     cleanup.push(narrate(gateway, log));
+    const web = loaded.devices.find((d) => d.driver === 'http-pass-reader');
+    const issuer = await startDemoIssuer({
+      demoDir: dir,
+      brokerUrl: broker.url,
+      passwordFile: demoPasswordFile(dir, 'issuer'),
+      gateway,
+      port: Number(io.env.PORTIER_DEMO_ISSUER_PORT ?? 8090),
+      passPageUrl: `http://127.0.0.1:${String(web?.settings.port ?? 8088)}/door/toilet-1`,
+      log,
+    });
+    if (issuer) cleanup.push(() => issuer.close());
     const operator = DEMO_BROKER_USERS.find((u) => u.role === 'operator')!.username;
     log.info(
       `demo: watch bays change and weather arrive; see events live with mosquitto_sub -h 127.0.0.1 -p ${broker.port} ` +

@@ -16,6 +16,7 @@ const BENCHES: Array<{ title: string; load: () => Promise<Bench> }> = [
   { title: 'Cloud sync: backlog drain', load: async () => (await import('./sync-bench.js')).syncBench },
   { title: 'Start: backlog to READY', load: async () => (await import('./start-bench.js')).startBench },
   { title: 'Access: scan to relay', load: async () => (await import('./access-latency-bench.js')).accessLatencyBench },
+  { title: 'Issuer: tap to relay', load: async () => (await import('./issuer-latency-bench.js')).issuerLatencyBench },
 ];
 
 function fmt(v: number, unit: string): string {

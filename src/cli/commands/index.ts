@@ -6,6 +6,7 @@ import { demoCommand } from './demo.js';
 import { deviceCommands } from './device.js';
 import { doctorCommand } from './doctor.js';
 import { eventsCommands } from './events.js';
+import { issuerCommands } from './issuer.js';
 import { keysCommands } from './keys.js';
 import { outboxCommands } from './outbox.js';
 import { pinCommands } from './pin.js';
@@ -30,4 +31,5 @@ export const COMMANDS: readonly Command[] = [
   ...timeCommands,
   ...backupCommands,
   doctorCommand,
+  ...issuerCommands,
 ];
