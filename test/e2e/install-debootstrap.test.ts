@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/daemon.js';
 import { eventually } from '../helpers/eventually.js';
-import { freePort, stopProcess } from '../helpers/mosquitto.js';
+import { freePort, stopProcess, waitForPort } from '../helpers/mosquitto.js';
 
 /**
  * deploy/install.sh for real, in a fresh Debian 12 root made by debootstrap (test/e2e/install-root.sh, cached per
