@@ -116,11 +116,14 @@ describe.skipIf(!isRoot || !hasDebootstrap)('deploy/install.sh in a fresh Debian
         .replace(/^ {2}state_dir:/m, '  trust_system_clock: true\n  state_dir:'),
     );
     const env = { ...process.env, JOURNAL_STREAM: undefined };
+    // What the mosquitto unit's RuntimeDirectory= makes (Debian's mosquitto.conf writes its pid file there).
+    expect(inRoot(['install', '-d', '-o', 'mosquitto', '-g', 'mosquitto', '/run/mosquitto']).code).toBe(0);
     const broker = spawn('chroot', [root, 'mosquitto', '-c', '/etc/mosquitto/mosquitto.conf'], {
       env,
       stdio: 'ignore',
     });
     procs.push(broker);
+    await waitForPort(mqttPort, 15_000);
     // The unit's ExecStart line, run as the unit's user (no systemd in a chroot).
     const execStart = unit.match(/^ExecStart=(.*)$/m)![1]!.split(' ');
     const daemon = spawn(
