@@ -214,3 +214,21 @@ function isOutOfSpace(err: unknown): boolean {
   const code = (err as { code?: string }).code;
   return code === 'ENOSPC' || code === 'EDQUOT';
 }
+
+/**
+ * After `portier restore` put a database back under the mark of `stateDir` (kept from the state it replaced): make
+ * sure its first start begins a new epoch. A copy of another epoch (`database_replaced`), one that ends below the
+ * mark (`log_truncated`) or a state directory without a mark (`mark_missing`) does so already; a copy that still
+ * reaches the mark (taken after the last event, restored at once) gets the mark raised one above its end, which is
+ * always safe (no seq above a mark was given out) and reads as `log_truncated`. Returns the reason to expect.
+ */
+export function markRestored(stateDir: string, restored: { epoch: string; lastSeq: number }): EpochReason {
+  const path = join(stateDir, MARK_FILE);
+  const file = readMark(path);
+  if (!restored.epoch) return file ? 'database_replaced' : 'new_database';
+  if (!file) return 'mark_missing';
+  if (file.epoch !== restored.epoch) return 'database_replaced';
+  if (restored.lastSeq < file.mark) return file.clean ? 'log_truncated' : 'unclean_stop';
+  writeMark(path, { v: 1, epoch: file.epoch, mark: restored.lastSeq + 1, clean: true });
+  return 'log_truncated';
+}

@@ -1,8 +1,10 @@
 import type { Command } from '../command.js';
+import { backupCommands } from './backup.js';
 import { configCommands } from './config.js';
 import { decodeCommands } from './decode.js';
 import { demoCommand } from './demo.js';
 import { deviceCommands } from './device.js';
+import { doctorCommand } from './doctor.js';
 import { eventsCommands } from './events.js';
 import { issuerCommands } from './issuer.js';
 import { keysCommands } from './keys.js';
@@ -27,5 +29,7 @@ export const COMMANDS: readonly Command[] = [
   ...deviceCommands,
   ...eventsCommands,
   ...timeCommands,
+  ...backupCommands,
+  doctorCommand,
   ...issuerCommands,
 ];

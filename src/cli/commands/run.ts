@@ -2,6 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import { builtinDrivers } from '../../../devices/index.js';
 import { startOperatorSurface } from '../../admin/operator.js';
 import { createSdNotifier, startWatchdog } from '../../admin/sd-notify.js';
+import { markDaemonRunning } from '../../app/daemon-lock.js';
 import { Gateway } from '../../app/gateway.js';
 import { loadConfigFile } from '../../config/load.js';
 import { reasonOf } from '../../core/errors.js';
@@ -51,6 +52,8 @@ export async function runUntilSignalled(
 ): Promise<void> {
   const sd = createSdNotifier({ log });
   await gateway.start({ holdBackground: true });
+  // `portier restore` refuses while this names a live process.
+  const unmark = markDaemonRunning(gateway.config.gateway.state_dir);
   const { admin, privacy } = gateway.config;
   const ops = await startOperatorSurface(gateway, {
     log,
@@ -83,6 +86,7 @@ export async function runUntilSignalled(
         watchdog.stop();
         await ops.close();
         await gateway.stop();
+        unmark();
         await afterStop?.();
         sd.close();
         resolve();
