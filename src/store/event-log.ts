@@ -43,6 +43,13 @@ interface InflightBatch {
 /** An event waiting for its group commit, with the time it was recorded (its `ts`, however long it waits). */
 type Queued = { input: EventInput; opts: AppendOptions; at?: Now };
 
+/**
+ * State changes a person or an operator waits on (a door, a lock, a device coming back or going away): rare, so
+ * they close the commit window at once (taking the queue with them) instead of reaching listeners up to a window
+ * late. Parking and weather readings, the bulk of the writes, still wait for the window.
+ */
+const PROMPT_TYPES: ReadonlySet<string> = new Set(['door.state', 'lock.state', 'device.health']);
+
 /** Events queued in a commit window beyond which the window closes at once (a burst commits in big batches). */
 const WINDOW_MAX_EVENTS = 1000;
 
@@ -168,7 +175,7 @@ export class EventLog extends EventLogReader {
     }
     if (this.guard && !this.guard.admit(input, opts, lane)) return;
     this.pending.push({ input, opts, at: this.clock.now() });
-    this.schedule();
+    this.schedule(PROMPT_TYPES.has(input.type));
   }
 
   /**
@@ -191,8 +198,8 @@ export class EventLog extends EventLogReader {
   }
 
   /** The group commit of what is queued: after the window, or at the next turn (no window, or a full one). */
-  private schedule(): void {
-    const now = this.windowMs === 0 || this.pending.length >= WINDOW_MAX_EVENTS;
+  private schedule(prompt = false): void {
+    const now = prompt || this.windowMs === 0 || this.pending.length >= WINDOW_MAX_EVENTS;
     if (now) {
       if (this.flushScheduled) return;
       this.flushScheduled = true;
