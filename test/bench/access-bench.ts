@@ -12,6 +12,7 @@ import { silentLogger } from '../../src/core/logger.js';
 import { openStore } from '../../src/store/store.js';
 import { tempDir } from '../helpers/tmp.js';
 import { makeKey } from '../unit/access/forge.js';
+import { percentile } from './stats.js';
 import type { BenchRow } from './types.js';
 
 /** Rounds of each measurement, interleaved so that a noisy neighbour on the shared CPU hits both sides alike. */
@@ -41,10 +42,6 @@ function compare(n: number, ours: () => void, raw: () => void): { ours: number; 
     a.push(opsPerSecond(n, ours));
   }
   return { ours: median(a), raw: median(b) };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 const round = (v: number, digits = 0) => Math.round(v * 10 ** digits) / 10 ** digits;

@@ -8,6 +8,7 @@ import { createSerialLink } from '../../src/transports/serial.js';
 import { startTestGateway } from '../helpers/gateway.js';
 import { makeIssuer, pt1Pass } from '../helpers/issuer.js';
 import { tempDir } from '../helpers/tmp.js';
+import { percentile, until } from './stats.js';
 import type { BenchRow } from './types.js';
 
 /** Scans measured (each a unique single-use pass, so every one commits a use), after WARMUP unmeasured ones. */
@@ -15,20 +16,7 @@ const SCANS = 250;
 const WARMUP = 20;
 const RELAY = 17;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 const round = (v: number) => Math.round(v * 100) / 100;
-
-/** Resolves when `check` is true, polling each turn of the event loop; rejects after `ms`. */
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`bench: ${what} not seen within ${ms} ms`);
-    await new Promise((r) => setImmediate(r));
-  }
-}
 
 /** A relay line watched from the device side: the time of its last rise, and its level. */
 function watchRelay(dev: SimGpioDevice): { level: () => number; rose: () => number } {

@@ -11,6 +11,7 @@ import { startTestGateway } from '../helpers/gateway.js';
 import { makeIssuer, pt1Pass } from '../helpers/issuer.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { tempDir } from '../helpers/tmp.js';
+import { percentile, until } from './stats.js';
 import type { BenchRow } from './types.js';
 
 /** Taps and scans measured, after WARMUP unmeasured ones of each. */
@@ -18,18 +19,7 @@ const TAPS = 50;
 const WARMUP = 5;
 const RELAY = 17;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 const round = (v: number) => Math.round(v * 100) / 100;
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`bench: ${what} not seen within ${ms} ms`);
-    await new Promise((r) => setImmediate(r));
-  }
-}
 
 /** A form post as a phone's browser sends it: headers and body in one write. */
 function post(url: string, body: string): Promise<string> {
