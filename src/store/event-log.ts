@@ -2,10 +2,11 @@ import type { Database, Statement } from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
 import type { Clock, Now } from '../core/clock.js';
 import { ErrorCode, PortierError } from '../core/errors.js';
-import type { EventInput, Lane, PortierEvent } from '../core/events.js';
+import type { EventInput, PortierEvent } from '../core/events.js';
 import { laneOf } from '../core/events.js';
 import { isDiskFull } from './disk-space.js';
 import { EventLogReader } from './event-log-reader.js';
+import { type AppendOptions, LANE_CODES, type OutboxAppend, rememberJson, type SpaceGuard } from './event-log-types.js';
 import {
   DELETE_OUTBOX_SQL,
   EventWriter,
@@ -17,19 +18,14 @@ import {
 } from './event-writer.js';
 import type { LogEpoch } from './log-epoch.js';
 
-export const LANE_CODES: Record<Lane, number> = { critical: 0, state: 1, telemetry: 2 };
-
-/** The lanes by code, in drain order (critical first). */
-export const LANES_BY_CODE: readonly Lane[] = ['critical', 'state', 'telemetry'];
-
-/** One row put into the outbox by a commit: what the sync service needs to account for it without a query. */
-export interface OutboxAppend {
-  seq: number;
-  /** Lane code (LANE_CODES). */
-  lane: number;
-  /** UTF-8 bytes of the stored event JSON, as it will be sent. */
-  bytes: number;
-}
+export {
+  type AppendOptions,
+  eventJson,
+  LANE_CODES,
+  LANES_BY_CODE,
+  type OutboxAppend,
+  type SpaceGuard,
+} from './event-log-types.js';
 
 interface InflightBatch {
   id: number;
@@ -52,33 +48,6 @@ const PROMPT_TYPES: ReadonlySet<string> = new Set(['door.state', 'lock.state', '
 
 /** Events queued in a commit window beyond which the window closes at once (a burst commits in big batches). */
 const WINDOW_MAX_EVENTS = 1000;
-
-export interface AppendOptions {
-  /** Commit with synchronous=FULL before returning (access decisions, audit). Default for the critical lane. */
-  durable?: boolean;
-  /** Override the type's default lane. */
-  lane?: Lane;
-  /** Keep the event out of the outbox (local-only records). */
-  localOnly?: boolean;
-}
-
-/** What the event log needs of the disk guard (src/store/disk-guard.ts implements it). */
-export interface SpaceGuard {
-  /** False when a non-critical event is to be kept off the disk now (the guard counted or held it). */
-  admit(input: EventInput, opts: AppendOptions, lane: Lane): boolean;
-  /** A commit failed on a full disk: make room (the reserve only for what must be written). */
-  relieve(cause: unknown, forCritical: boolean): void;
-  /** Non-critical events that could not be written even then. */
-  lost(events: ReadonlyArray<{ input: EventInput; opts: AppendOptions }>): void;
-}
-
-/** The JSON each committed event was stored as, for consumers that send it on (no second JSON.stringify). */
-const stored = new WeakMap<PortierEvent, string>();
-
-/** The event as JSON: exactly the stored text for a committed event, else serialized now. */
-export function eventJson(e: PortierEvent): string {
-  return stored.get(e) ?? JSON.stringify(e);
-}
 
 /**
  * The event log and outbox. Each event gets a ULID and the next `seq` of this gateway, and is written together with
@@ -474,7 +443,7 @@ export class EventLog extends EventLogReader {
         data: input.data,
       };
       const body = JSON.stringify(event);
-      stored.set(event, body);
+      rememberJson(event, body);
       let lane = -1;
       if (!opts.localOnly) {
         lane = LANE_CODES[opts.lane ?? laneOf(input.type)];
