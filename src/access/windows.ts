@@ -76,25 +76,26 @@ const WEEKDAYS: Record<string, number> = { Mon: 0, Tue: 1, Wed: 2, Thu: 3, Fri: 
 /**
  * Converts instants to local weekday and minute with Intl (the ICU zone data Node ships; no tz library needed).
  * One formatter per zone, built once: constructing Intl formatters is the slow part.
+ *
+ * The formatter is built at the first pass with time windows, not at start: the first Intl.DateTimeFormat of a
+ * process loads ICU's calendar and locale data, about 10 MiB of RSS (docs/architecture.md, Memory), which a gateway
+ * without windowed passes never needs. UTC (the default) needs no ICU at all. A zone name is still checked at
+ * construction: against ICU's list of canonical zones, and by building the formatter for a name not on it (an alias
+ * such as Etc/UTC, or an unknown zone, which is refused).
  */
 export class ZoneClock {
-  private readonly fmt: Intl.DateTimeFormat;
+  private fmt: Intl.DateTimeFormat | undefined;
 
   constructor(readonly timeZone: string) {
-    try {
-      this.fmt = new Intl.DateTimeFormat('en-US', {
-        timeZone,
-        weekday: 'short',
-        hour: '2-digit',
-        minute: '2-digit',
-        hourCycle: 'h23',
-      });
-    } catch {
-      throw new PortierError(ErrorCode.ConfigInvalid, `unknown time zone "${timeZone}" (expected an IANA name)`);
-    }
+    if (timeZone !== 'UTC' && !Intl.supportedValuesOf('timeZone').includes(timeZone)) this.fmt = formatter(timeZone);
   }
 
   local(ms: number): LocalTime {
+    if (this.timeZone === 'UTC') {
+      const d = new Date(ms);
+      return { weekday: (d.getUTCDay() + 6) % 7, minute: d.getUTCHours() * 60 + d.getUTCMinutes() };
+    }
+    this.fmt ??= formatter(this.timeZone);
     let weekday = 0;
     let hour = 0;
     let minute = 0;
@@ -104,6 +105,20 @@ export class ZoneClock {
       else if (part.type === 'minute') minute = Number(part.value);
     }
     return { weekday, minute: hour * 60 + minute };
+  }
+}
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  try {
+    return new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      weekday: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+  } catch {
+    throw new PortierError(ErrorCode.ConfigInvalid, `unknown time zone "${timeZone}" (expected an IANA name)`);
   }
 }
 

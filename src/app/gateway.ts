@@ -11,6 +11,7 @@ import { Metrics } from '../core/metrics.js';
 import { SharedObjects } from '../core/shared.js';
 import { checkIntegrity, quarantineAtNextStart } from '../store/database.js';
 import { watchDisk } from '../store/disk-metrics.js';
+import { WRITER_START_ROWS_PER_S } from '../store/event-writer.js';
 import type { Store } from '../store/store.js';
 import { openStore } from '../store/store.js';
 import { recordFloorAudits } from '../store/time-floor.js';
@@ -131,7 +132,8 @@ export class Gateway {
       gatewayId: config.gateway.id,
       log: this.log,
       clock: { trustSystemClock: config.gateway.trust_system_clock },
-      writerThread: true,
+      // Started by a burst of uplinks only (event-writer.ts, WRITER_START_ROWS_PER_S).
+      writerThread: WRITER_START_ROWS_PER_S,
       commitWindowMs: config.gateway.commit_window_ms,
       disk: { minFreeBytes: config.gateway.disk_min_free_bytes, reserveBytes: config.gateway.disk_reserve_bytes },
     });

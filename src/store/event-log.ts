@@ -191,10 +191,16 @@ export class EventLog extends EventLogReader {
   /**
    * Write group commits on a thread of their own from now on (the daemon does; see event-writer.ts). Listeners
    * then hear of a batch when the thread has committed it; `flush` and `recordNow` still return with everything
-   * before them committed.
+   * before them committed. `startAt`: rows of group commits within a second from which the thread is started (0: at
+   * the first batch; see EventWriter.takes); until then batches are committed here.
    */
-  useWriterThread(): void {
-    this.writer ??= new EventWriter(this.db.name, (reply) => this.onReply(reply), this.groupSync);
+  useWriterThread(startAt = 0): void {
+    this.writer ??= new EventWriter(this.db.name, (reply) => this.onReply(reply), this.groupSync, startAt);
+  }
+
+  /** Whether the writer thread runs (`useWriterThread` with a rate starts it at a burst only). */
+  get writerStarted(): boolean {
+    return this.writer?.started ?? false;
   }
 
   /** Let `guard` keep events off a full disk and make room when a commit finds none (see disk-guard.ts). */
@@ -287,7 +293,7 @@ export class EventLog extends EventLogReader {
   private groupCommit(): void {
     const writer = this.writer;
     // Inside a transaction of this thread the rows must be part of it (and the thread would wait for its lock).
-    if (!writer?.usable || this.db.inTransaction) {
+    if (!writer?.usable || this.db.inTransaction || !writer.takes(this.pending.length)) {
       this.flush();
       return;
     }

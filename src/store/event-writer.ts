@@ -120,20 +120,56 @@ function writerThread(req: NodeJS.Require): void {
   });
 }
 
+/**
+ * Rows of group commits within one second from which the daemon starts its writer thread: a burst (a backlog of
+ * uplinks after a broker outage, a bench), two full commit windows in a second; not a town's steady 100 uplinks a
+ * second, whose commit (one per commit window) takes the main thread a few ms. Until then every batch is committed
+ * on the main thread and the thread's isolate (about 10 MiB of RSS: docs/architecture.md, Memory) is never made.
+ */
+export const WRITER_START_ROWS_PER_S = 2000;
+
 export class EventWriter {
-  private readonly worker: Worker;
-  private readonly port: MessagePort;
+  private worker: Worker | undefined;
+  private port: MessagePort | undefined;
   private readonly shared = new Int32Array(new SharedArrayBuffer(12));
   private posted = 0;
   private closed = false;
+  /** Rows asked about by `takes` since `since` (performance.now()), in buckets of a second. */
+  private recent = 0;
+  private since = performance.now();
 
-  /** `onReply` gets every reply, in batch order, whether it arrives by itself or through `settle`. */
-  /** `synchronous`: the thread's safety level, FULL when its commits must survive a power cut (a commit window). */
+  /**
+   * `onReply` gets every reply, in batch order, whether it arrives by itself or through `settle`. `synchronous`: the
+   * thread's safety level, FULL when its commits must survive a power cut (a commit window). `startAt`: rows within
+   * a second from which the thread is started (0: at the first batch); `takes` starts it, once, and from then on it
+   * takes every batch until it is closed.
+   */
   constructor(
-    path: string,
+    private readonly path: string,
     private readonly onReply: (reply: WriterReply) => void,
-    synchronous: 'FULL' | 'NORMAL' = 'NORMAL',
-  ) {
+    private readonly synchronous: 'FULL' | 'NORMAL' = 'NORMAL',
+    private readonly startAt = 0,
+  ) {}
+
+  /**
+   * Whether the thread takes a batch of `rows` (the caller commits it itself otherwise): yes once it runs; before
+   * that, when this batch brings the rows of the current second to `startAt`, which starts it.
+   */
+  takes(rows: number): boolean {
+    if (this.worker) return true;
+    if (this.closed) return false;
+    const now = performance.now();
+    if (now - this.since >= 1000) {
+      this.since = now;
+      this.recent = 0;
+    }
+    this.recent += rows;
+    if (this.recent < this.startAt) return false;
+    this.start();
+    return true;
+  }
+
+  private start(): void {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
@@ -141,11 +177,11 @@ export class EventWriter {
       eval: true,
       workerData: {
         sqlite,
-        path,
+        path: this.path,
         port: port2,
         shared: this.shared.buffer,
         sql: { event: INSERT_EVENT_SQL, outbox: INSERT_OUTBOX_SQL, ack: DELETE_OUTBOX_SQL },
-        synchronous,
+        synchronous: this.synchronous,
       },
       transferList: [port2],
     });
@@ -157,6 +193,11 @@ export class EventWriter {
     this.worker.unref();
   }
 
+  /** Whether the thread has been started (by a burst). */
+  get started(): boolean {
+    return this.worker !== undefined;
+  }
+
   /** Batches posted and not yet answered. */
   get outstanding(): number {
     return this.posted - Atomics.load(this.shared, DONE);
@@ -166,18 +207,22 @@ export class EventWriter {
     return !this.closed;
   }
 
+  /** Post a batch the thread `takes`. */
   post(id: number, rows: WriterRow[], deletes: WriterDelete[] = []): void {
+    if (!this.port) throw new Error('post before the writer thread was started (ask takes first)');
     this.posted++;
     this.port.postMessage({ kind: 'batch', id, rows, deletes } satisfies WriterMessage);
   }
 
   /** Let the thread take batches again after it gave one back. */
   resume(): void {
-    this.port.postMessage({ kind: 'resume' } satisfies WriterMessage);
+    this.port?.postMessage({ kind: 'resume' } satisfies WriterMessage);
   }
 
   /** Block until every posted batch is answered, delivering the replies (in order) before returning. */
   settle(): void {
+    const port = this.port;
+    if (!port) return;
     if (this.outstanding > 0 && !this.closed) {
       Atomics.store(this.shared, MAIN_WAITING, 1);
       try {
@@ -196,7 +241,7 @@ export class EventWriter {
         Atomics.store(this.shared, MAIN_WAITING, 0);
       }
     }
-    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) {
+    for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
       this.onReply(m.message as WriterReply);
     }
     if (this.closed) this.failAll('writer thread did not answer');
@@ -205,13 +250,18 @@ export class EventWriter {
   /** Settle, then stop the thread and close its connection (synchronously, so the store can close after). */
   close(): void {
     this.settle();
+    const { port, worker } = this;
+    if (!port || !worker) {
+      this.closed = true;
+      return;
+    }
     if (!this.closed) {
       this.closed = true;
-      this.port.postMessage({ kind: 'close' } satisfies WriterMessage);
+      port.postMessage({ kind: 'close' } satisfies WriterMessage);
       Atomics.wait(this.shared, CLOSED, 0, SETTLE_TIMEOUT_MS);
     }
-    this.port.close();
-    void this.worker.terminate();
+    port.close();
+    void worker.terminate();
   }
 
   /** The thread died or exited unasked: every batch it had not answered comes back to be written here. */
@@ -224,7 +274,8 @@ export class EventWriter {
   /** Answer every outstanding batch as given back (the thread can no longer be relied on). */
   private failAll(error: string): void {
     // Answers already sent come first, in order.
-    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) {
+    const port = this.port;
+    for (let m = port && receiveMessageOnPort(port); m; m = port && receiveMessageOnPort(port)) {
       this.onReply(m.message as WriterReply);
     }
     const pending = this.posted - Atomics.load(this.shared, DONE);

@@ -45,8 +45,11 @@ export function openStore(opts: {
   gatewayId: string;
   log: Logger;
   clock?: ClockOptions;
-  /** Group commits on a writer thread (the daemon); one-shot commands write inline. */
-  writerThread?: boolean;
+  /**
+   * Group commits on a writer thread (the daemon); one-shot commands write inline. A number: the rows of group
+   * commits within a second from which the thread is started (EventWriter.takes); `true` starts it at the first batch.
+   */
+  writerThread?: boolean | number;
   /** ms non-critical events wait to be committed together (EventLog.useCommitWindow); default 0. */
   commitWindowMs?: number;
   /**
@@ -66,7 +69,9 @@ export function openStore(opts: {
     : openLogEpoch(db, opts.stateDir, { quarantined: quarantinedTo !== undefined });
   const events = new EventLog(db, opts.gatewayId, clock, epoch);
   if (opts.commitWindowMs) events.useCommitWindow(opts.commitWindowMs);
-  if (opts.writerThread) events.useWriterThread();
+  if (opts.writerThread !== undefined && opts.writerThread !== false) {
+    events.useWriterThread(opts.writerThread === true ? 0 : opts.writerThread);
+  }
   const disk = opts.disk && guardDisk(db, events, { ...opts, disk: opts.disk });
   const store: Store = {
     db,

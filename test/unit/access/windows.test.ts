@@ -70,6 +70,34 @@ describe('weekly windows (win claim) in the gateway time zone', () => {
   it('refuses an unknown time zone as a config error', () => {
     expect(() => new ZoneClock('Mars/Olympus_Mons')).toThrow(/unknown time zone/);
   });
+
+  it("accepts zone aliases that are not on ICU's list of canonical zones", () => {
+    // Etc/UTC and Europe/Kyiv are IANA names (tzdata's "backward" and "europe" files) that ICU lists under another
+    expect(new ZoneClock('Etc/UTC').local(Date.parse('2025-06-11T23:30:00Z'))).toEqual({ weekday: 2, minute: 1410 });
+    expect(new ZoneClock('Europe/Kyiv').local(Date.parse('2025-06-11T21:30:00Z'))).toEqual({ weekday: 3, minute: 30 });
+  });
+
+  it('reads UTC without Intl exactly as Intl reads it, across a week of instants', () => {
+    // The reference: Intl's own UTC formatter, read independently of ZoneClock.
+    const intl = new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'UTC',
+      weekday: 'long',
+      hour: 'numeric',
+      minute: 'numeric',
+      hourCycle: 'h23',
+    });
+    const days = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+    const utc = new ZoneClock('UTC');
+    for (
+      let ms = Date.parse('2025-12-28T00:00:00Z');
+      ms < Date.parse('2026-01-05T00:00:00Z');
+      ms += 37 * 60_000 + 11_000
+    ) {
+      const parts = Object.fromEntries(intl.formatToParts(ms).map((p) => [p.type, p.value]));
+      const want = { weekday: days.indexOf(parts.weekday!), minute: Number(parts.hour) * 60 + Number(parts.minute) };
+      expect(utc.local(ms), new Date(ms).toISOString()).toEqual(want);
+    }
+  });
 });
 
 describe('policy order and time quality', () => {

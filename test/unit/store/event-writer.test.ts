@@ -132,6 +132,28 @@ describe('event log with its writer thread', () => {
     store.close();
   });
 
+  it('commits a trickle on the main thread and starts the thread only at a burst, losing no order', async () => {
+    // The daemon's setting (gateway.ts): the thread starts when a second's group commits reach this many rows.
+    const store = openStore({ stateDir: tempDir(), gatewayId: 'gw', log, writerThread: 500 });
+    const heard: number[] = [];
+    store.events.onCommitted((events) => heard.push(...events.map((e) => e.seq)));
+    for (let turn = 0; turn < 10; turn++) {
+      for (let i = 0; i < 20; i++) store.events.record({ dev: `bay-${i}`, type: 'parking.occupancy', data: { i } });
+      await new Promise((r) => setImmediate(r));
+    }
+    // 200 rows, each batch committed here and announced at once: no thread was needed.
+    expect(heard).toHaveLength(200);
+    expect(store.events.writerStarted).toBe(false);
+    for (let i = 0; i < 600; i++) store.events.record({ dev: 'w', type: 'weather.reading', data: { i } });
+    await new Promise((r) => setImmediate(r));
+    expect(store.events.writerStarted).toBe(true);
+    await eventually(() => heard.length === 800, 5000, 'every event announced');
+    expect(heard).toEqual(Array.from({ length: 800 }, (_, i) => i + 1));
+    expect(store.events.givenBack).toBe(0);
+    expect(seqs(store)).toHaveLength(800);
+    store.close();
+  });
+
   it('keeps every event across a close and reopen in the same directory', async () => {
     const dir = tempDir();
     let store = threaded(dir);
