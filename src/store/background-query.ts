@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { CACHE_SIZE_PRAGMA } from './cache-size.js';
 
 /**
  * Run one read-only query on a thread of its own, with its own connection to the database file: for the reads that
@@ -11,7 +12,7 @@ export function backgroundQuery<T>(path: string, sql: string, params: readonly u
   return new Promise<T[]>((resolve, reject) => {
     const worker = new Worker(`(${queryThread.toString()})(require)`, {
       eval: true,
-      workerData: { sqlite, path, sql, params },
+      workerData: { sqlite, path, sql, params, cache: CACHE_SIZE_PRAGMA },
     });
     let settled = false;
     worker.once('message', (m: { rows?: T[]; error?: string }) => {
@@ -34,12 +35,13 @@ export function backgroundQuery<T>(path: string, sql: string, params: readonly u
 /** The thread's body: evaluated as a script, so it uses nothing but what `req` loads. */
 function queryThread(req: NodeJS.Require): void {
   const threads = req('node:worker_threads') as typeof import('node:worker_threads');
-  const data = threads.workerData as { sqlite: string; path: string; sql: string; params: unknown[] };
+  const data = threads.workerData as { sqlite: string; path: string; sql: string; params: unknown[]; cache: string };
   const Database = req(data.sqlite) as typeof import('better-sqlite3');
   try {
     const db = new Database(data.path, { readonly: true, fileMustExist: true });
     try {
       db.pragma('busy_timeout = 5000');
+      db.pragma(data.cache);
       const rows = db.prepare(data.sql).all(...data.params);
       threads.parentPort?.postMessage({ rows });
     } finally {

@@ -4,6 +4,7 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { ErrorCode, PortierError } from '../core/errors.js';
 import { backgroundQuery } from './background-query.js';
+import { CACHE_SIZE_PRAGMA } from './cache-size.js';
 import { isDiskFull } from './disk-space.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 import { ensurePrivateDir, narrowToOwner, touchPrivateFile } from './private-files.js';
@@ -85,6 +86,7 @@ function open(path: string, log: Logger): Database {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = OFF');
   db.pragma('busy_timeout = 5000');
+  db.pragma(CACHE_SIZE_PRAGMA);
   return db;
 }
 

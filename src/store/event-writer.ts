@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { CACHE_SIZE_PRAGMA } from './cache-size.js';
 
 /**
  * The event log's writer thread: the group-commit INSERTs (events and outbox rows) run on a second core while the
@@ -60,12 +61,14 @@ function writerThread(req: NodeJS.Require): void {
     shared: SharedArrayBuffer;
     sql: { event: string; outbox: string; ack: string };
     synchronous: string;
+    cache: string;
   };
   const Database = req(data.sqlite) as typeof import('better-sqlite3');
   const shared = new Int32Array(data.shared);
   const nap = new Int32Array(new SharedArrayBuffer(4));
   const db = new Database(data.path);
   db.pragma(`synchronous = ${data.synchronous}`);
+  db.pragma(data.cache);
   // Busy waits are ours: a lock held while the main thread waits for us is answered by giving the batch back.
   db.pragma('busy_timeout = 0');
   const insertEvent = db.prepare(data.sql.event);
@@ -182,6 +185,7 @@ export class EventWriter {
         shared: this.shared.buffer,
         sql: { event: INSERT_EVENT_SQL, outbox: INSERT_OUTBOX_SQL, ack: DELETE_OUTBOX_SQL },
         synchronous: this.synchronous,
+        cache: CACHE_SIZE_PRAGMA,
       },
       transferList: [port2],
     });

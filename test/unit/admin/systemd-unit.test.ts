@@ -97,7 +97,7 @@ describe('systemd/portier.service', () => {
 
   it('runs node on the built CLI as the portier user with GPIO and serial groups and its state directory', () => {
     expect(one('ExecStart')).toBe(
-      '/usr/bin/node --optimize-for-size /opt/portier/dist/src/cli/bin.js run --config /etc/portier/portier.yaml',
+      '/usr/bin/node --optimize-for-size --no-opt /opt/portier/dist/src/cli/bin.js run --config /etc/portier/portier.yaml',
     );
     expect(one('User')).toBe('portier');
     expect(one('SupplementaryGroups')?.split(/\s+/).sort()).toEqual(['dialout', 'gpio']);
