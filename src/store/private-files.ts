@@ -77,3 +77,23 @@ export function writeNewFile(path: string, text: string, mode: number): void {
 function modeText(mode: number): string {
   return `0${(mode & 0o777).toString(8)}`;
 }
+
+/**
+ * Open `path` for writing (`a`: appending, `w`: from empty), created with mode 0600 and narrowed to it if it exists,
+ * never through a symlink; returns the descriptor.
+ */
+export function openPrivateFile(path: string, how: 'a' | 'w'): number {
+  const flags =
+    constants.O_WRONLY |
+    constants.O_CREAT |
+    constants.O_NOFOLLOW |
+    (how === 'a' ? constants.O_APPEND : constants.O_TRUNC);
+  const fd = openSync(path, flags, 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  return fd;
+}
