@@ -9,6 +9,8 @@ import { ErrorCode, PortierError } from '../core/errors.js';
 import type { CoapLink, GpioBackend, HttpTransport, MqttLink, SerialLink, SerialOptions } from '../core/links.js';
 import { Metrics } from '../core/metrics.js';
 import { SharedObjects } from '../core/shared.js';
+import { watchCommitWindow } from '../store/commit-window-metrics.js';
+import { crashJournalDir } from '../store/crash-journal.js';
 import { checkIntegrity, quarantineAtNextStart } from '../store/database.js';
 import { watchDisk } from '../store/disk-metrics.js';
 import type { Store } from '../store/store.js';
@@ -41,6 +43,8 @@ export interface TransportFactories {
       sessionExpiryS?: number;
       /** resolves once what the handlers recorded is committed; QoS 1 PUBACKs wait for it */
       ackGate?: (now?: boolean) => Promise<void>;
+      /** runs a QoS 1 message's handlers whose PUBACK waits: what they record needs no crash journal */
+      redelivered?: (handlers: () => void) => void;
     },
     log: Logger,
   ): MqttLink;
@@ -133,9 +137,11 @@ export class Gateway {
       clock: { trustSystemClock: config.gateway.trust_system_clock },
       writerThread: true,
       commitWindowMs: config.gateway.commit_window_ms,
+      crashJournalDir: crashJournalDir(config.gateway.crash_journal_dir, config.gateway.state_dir),
       disk: { minFreeBytes: config.gateway.disk_min_free_bytes, reserveBytes: config.gateway.disk_reserve_bytes },
     });
     if (this.store.disk) watchDisk(this.store.disk, this.metrics.registry);
+    watchCommitWindow(this.store.events, this.store.journal, this.metrics.registry);
     this.store.events.onCommitted((events) => {
       // Counted once per type and commit: a label lookup per event costs more than the counting.
       const byType = new Map<string, number>();
@@ -383,6 +389,7 @@ export class Gateway {
         onlineMessage: { topic: state, payload: 'online', retain: true },
         maxInflight: LOCAL_LINK_MAX_INFLIGHT,
         ackGate: (now) => this.store.events.whenCommitted(now),
+        redelivered: (handlers) => this.store.events.redelivered(handlers),
       };
       if (local.username !== undefined) opts.username = local.username;
       if (local.password_file !== undefined) opts.password = readLocalPassword(local.password_file);
