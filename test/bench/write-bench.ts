@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import mqtt from 'mqtt';
@@ -103,8 +103,10 @@ ${euis.map((eui, i) => `  - { id: bay-${i}, driver: chirpstack-parking, dev_eui:
   // The cloud side: a subscriber that takes every batch (QoS 1), so the outbox drains as in a town.
   const sink = await mqtt.connectAsync(cloud.url, { clientId: `write-bench-cloud-${process.pid}-${rate}` });
   await sink.subscribeAsync(`portier/${GW}/up/#`, { qos: 1 });
+  // As systemd gives it on a Pi (RuntimeDirectory=portier, /run is a tmpfs): the crash journal off the disk measured.
+  const runtimeDir = mkdtempSync('/dev/shm/portier-bench-run-');
   const daemon = spawn(process.execPath, [bin, 'run', '--config', configPath], {
-    env: { ...process.env, PORTIER_ADMIN_LISTEN: '127.0.0.1:0' },
+    env: { ...process.env, PORTIER_ADMIN_LISTEN: '127.0.0.1:0', RUNTIME_DIRECTORY: runtimeDir },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => daemon.once('close', () => resolve()));
@@ -146,6 +148,7 @@ ${euis.map((eui, i) => `  - { id: bay-${i}, driver: chirpstack-parking, dev_eui:
     await exited;
     await sink.endAsync();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(runtimeDir, { recursive: true, force: true });
   }
 }
 
