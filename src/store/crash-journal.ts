@@ -139,6 +139,7 @@ export class CrashJournal {
       this.size += n;
     } catch (err) {
       this.cutBack();
+      this.failures++;
       this.fail(err);
       return false;
     }
@@ -179,7 +180,7 @@ export class CrashJournal {
 
   private open(): number {
     ensurePrivateDir(join(this.path, '..'));
-    const fd = openPrivateFile(this.path, 'a');
+    const fd = openPrivateFile(this.path);
     this.size = 0;
     ftruncateSync(fd, 0);
     return fd;
@@ -195,7 +196,7 @@ export class CrashJournal {
   private rewrite(): void {
     const text = [...this.waiting.values()].join('');
     const tmp = `${this.path}.tmp`;
-    const fd = openPrivateFile(tmp, 'w');
+    const fd = openPrivateFile(tmp, true);
     try {
       writeSync(fd, text);
     } catch (err) {
@@ -218,8 +219,8 @@ export class CrashJournal {
     }
   }
 
+  /** Warn of the first failure (the later ones are counted by `append` alone). */
   private fail(err: unknown): void {
-    this.failures++;
     if (this.warned) return;
     this.warned = true;
     const code = (err as NodeJS.ErrnoException).code ?? 'error';

@@ -79,15 +79,16 @@ function modeText(mode: number): string {
 }
 
 /**
- * Open `path` for writing (`a`: appending, `w`: from empty), created with mode 0600 and narrowed to it if it exists,
- * never through a symlink; returns the descriptor.
+ * Open `path` for appending (`empty`: emptied first), created with mode 0600 and narrowed to it if it exists, never
+ * through a symlink; returns the descriptor. Every write goes to the end, even after the file was truncated.
  */
-export function openPrivateFile(path: string, how: 'a' | 'w'): number {
+export function openPrivateFile(path: string, empty = false): number {
   const flags =
     constants.O_WRONLY |
     constants.O_CREAT |
     constants.O_NOFOLLOW |
-    (how === 'a' ? constants.O_APPEND : constants.O_TRUNC);
+    constants.O_APPEND |
+    (empty ? constants.O_TRUNC : 0);
   const fd = openSync(path, flags, 0o600);
   try {
     fchmodSync(fd, 0o600);

@@ -25,7 +25,7 @@ function logCapture() {
 }
 
 /** A gateway's store with the commit window and the crash journal in `journalDir`. */
-function open(stateDir: string, journalDir: string) {
+function open(stateDir: string, journalDir: string, writerThread = false) {
   const { lines, log } = logCapture();
   const store = openStore({
     stateDir,
@@ -33,6 +33,7 @@ function open(stateDir: string, journalDir: string) {
     log,
     commitWindowMs: WINDOW_MS,
     crashJournalDir: journalDir,
+    writerThread,
   });
   return { store, lines };
 }
@@ -127,6 +128,32 @@ describe('the crash journal of the commit window', () => {
     expect(new Set(events.map((e) => e.id)).size).toBe(5);
   });
 
+  it('keeps the lines still waiting when a commit on the writer thread ends while more were queued', async () => {
+    const stateDir = tempDir();
+    const journalDir = tempDir();
+    const first = open(stateDir, journalDir, true);
+    readings(first.store, 3);
+    const committed = first.store.events.whenCommitted(true);
+    // The window closed at the turn's end and its batch went to the writer thread; two more wait meanwhile.
+    await new Promise((r) => setImmediate(r));
+    readings(first.store, 2, 3);
+    await committed;
+    expect(parseLines(journalDir).map((l) => l.data)).toEqual([
+      { air_temperature_c: 10.3 },
+      { air_temperature_c: 10.4 },
+    ]);
+    // Those committed too (the file emptied), then one more: written at the file's start, not after a hole.
+    first.store.events.flush();
+    expect(statSync(journalFile(journalDir)).size).toBe(0);
+    readings(first.store, 1, 5);
+    crash(first.store);
+
+    const second = open(stateDir, journalDir);
+    expect(second.store.journal).toMatchObject({ replayed: 1, alreadyCommitted: 0, damaged: 0 });
+    second.store.close();
+    expect(logged(stateDir).map((e) => e.data.air_temperature_c)).toEqual([10, 10.1, 10.2, 10.3, 10.4, 10.5]);
+  });
+
   it('skips and counts a damaged last line (the process killed mid-write), replays the rest and keeps going', () => {
     const stateDir = tempDir();
     const journalDir = tempDir();
@@ -216,9 +243,10 @@ function journalFile(dir: string): string {
   return join(dir, files[0]!);
 }
 
-function parseLines(dir: string): Array<{ id: string }> {
+function parseLines(dir: string): Array<{ id: string; data: unknown }> {
   return readFileSync(journalFile(dir), 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as { id: string });
+    .map((l) => JSON.parse(l) as { id: string; input: { data: unknown } })
+    .map((l) => ({ id: l.id, data: l.input.data }));
 }
