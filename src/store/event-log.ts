@@ -40,9 +40,10 @@ interface InflightBatch {
 
 /**
  * The event log and outbox. Each event gets a ULID and the next `seq` of this gateway, and is written together with
- * its outbox row in one transaction. Ordinary events are group-committed: `record()` queues them and one
- * transaction per turn of the event loop writes the batch, after which `onCommitted` sees each in order. Durable
- * events (`recordNow`) are written at once with synchronous=FULL and returned committed, before anything acts on them.
+ * its outbox row in one transaction. Ordinary events are group-committed: `record()` queues them in the commit
+ * window (commit-window.ts; journaled against a crash, crash-journal.ts) and one transaction at its end writes the
+ * batch, after which `onCommitted` sees each in order. Durable events (`recordNow`) are written at once with
+ * synchronous=FULL and returned committed, before anything acts on them.
  */
 export class EventLog extends EventLogReader {
   private readonly insertEvent: Statement;
