@@ -219,7 +219,8 @@ make_broker_user() {
   install -m 0600 -o portier -g portier /dev/null "$PW_FILE"
   printf '%s' "$pw" >"$PW_FILE"
   [ -f /etc/mosquitto/portier.passwd ] || install -m 0640 -o root -g mosquitto /dev/null /etc/mosquitto/portier.passwd
-  mosquitto_passwd -b /etc/mosquitto/portier.passwd portier-gateway "$pw"
+  # On stdin (asked twice), not with -b: a command line is readable by every user in /proc while it runs.
+  printf '%s\n%s\n' "$pw" "$pw" | mosquitto_passwd /etc/mosquitto/portier.passwd portier-gateway >/dev/null
   chown root:mosquitto /etc/mosquitto/portier.passwd && chmod 0640 /etc/mosquitto/portier.passwd
 }
 if [ -s "$PW_FILE" ] && grep -q '^portier-gateway:' /etc/mosquitto/portier.passwd 2>/dev/null; then

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { AccessController, type LockAccessSettings, type LockPort } from '../access/controller.js';
 import type { DeviceEntry, GatewayConfig } from '../config/schema.js';
@@ -6,7 +5,7 @@ import { EventBus } from '../core/bus.js';
 import type { GatewaySignals } from '../core/driver.js';
 import type { DriverRegistry } from '../core/driver-registry.js';
 import { ErrorCode, PortierError } from '../core/errors.js';
-import type { CoapLink, GpioBackend, HttpTransport, MqttLink, SerialLink, SerialOptions } from '../core/links.js';
+import type { MqttLink } from '../core/links.js';
 import { Metrics } from '../core/metrics.js';
 import { SharedObjects } from '../core/shared.js';
 import { watchCommitWindow } from '../store/commit-window-metrics.js';
@@ -17,40 +16,14 @@ import type { Store } from '../store/store.js';
 import { openStore } from '../store/store.js';
 import { recordFloorAudits } from '../store/time-floor.js';
 import { BridgeApi } from '../sync/bridge-api.js';
-import { LOCAL_LINK_MAX_INFLIGHT, LocalPublisher } from '../sync/local.js';
+import { LocalPublisher } from '../sync/local.js';
 import { CloudSync } from '../sync/service.js';
-import { createHttpListener } from '../transports/http.js';
-import { serveHttp } from '../transports/http-server.js';
-import { UdpListeners } from '../transports/udp.js';
 import { DeviceHost } from './device-host.js';
 import { GatewayCommandHandlers } from './gateway-commands.js';
+import { GatewayLinks, type TransportFactories } from './gateway-links.js';
 import { Provisioning } from './provisioning.js';
 
-/** Constructors of the real links; tests and the demo may pass their own. */
-export interface TransportFactories {
-  serial(opts: SerialOptions, log: Logger): SerialLink;
-  mqtt(
-    opts: {
-      url: string;
-      clientId?: string;
-      will?: { topic: string; payload: string; retain?: boolean };
-      onlineMessage?: { topic: string; payload: string; retain?: boolean };
-      /** publishes awaiting the socket before publish() refuses */
-      maxInflight?: number;
-      username?: string;
-      password?: string;
-      /** s the broker keeps the session while we are away; absent = clean session */
-      sessionExpiryS?: number;
-      /** resolves once what the handlers recorded is committed; QoS 1 PUBACKs wait for it */
-      ackGate?: (now?: boolean) => Promise<void>;
-      /** runs a QoS 1 message's handlers whose PUBACK waits: what they record needs no crash journal */
-      redelivered?: (handlers: () => void) => void;
-    },
-    log: Logger,
-  ): MqttLink;
-  gpio(opts: { backend: 'auto' | 'onoff' | 'sim'; simDir?: string }, log: Logger): GpioBackend;
-  coap(log: Logger): CoapLink;
-}
+export type { TransportFactories } from './gateway-links.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -74,10 +47,8 @@ export class Gateway {
   store!: Store;
   readonly hosts = new Map<string, DeviceHost>();
   readonly provisioning: Provisioning;
-  private mqttLink: MqttLink | undefined;
-  private gpioBackend: GpioBackend | undefined;
-  private coapLink: CoapLink | undefined;
-  private udpListeners: UdpListeners | undefined;
+  /** The links the devices share, each made on first use. */
+  readonly links: GatewayLinks;
   /** What this gateway's devices share by key (a LoRaWAN router per network server). */
   readonly shared = new SharedObjects();
   private publisher: LocalPublisher | undefined;
@@ -91,8 +62,6 @@ export class Gateway {
   /** Readers to locks; created at start (it needs the store). */
   access!: AccessController;
   private stopping = false;
-  /** Set once the devices have registered their subscriptions: the local link connects only then. */
-  private devicesStarted = false;
   private releaseBackground: () => void = () => {};
   /**
    * Resolves when the work that reads the whole backlog may begin (counting the outbox, seeding the dashboard's
@@ -106,6 +75,13 @@ export class Gateway {
     this.log = opts.log.child({ component: 'gateway' });
     this.rootLog = opts.log;
     this.bus = new EventBus(this.log);
+    this.links = new GatewayLinks(
+      opts.config,
+      opts.transports,
+      opts.log,
+      (now) => this.store.events.whenCommitted(now),
+      (handlers) => this.store.events.redelivered(handlers),
+    );
     this.provisioning = new Provisioning({
       gatewayId: opts.config.gateway.id,
       drivers: opts.drivers,
@@ -194,14 +170,14 @@ export class Gateway {
     this.write('device registry', () => this.store.devices.syncFromConfig(declared));
 
     if (config.local_mqtt) {
-      this.publisher = new LocalPublisher(() => this.mqtt(), config.local_mqtt.base_topic, this.log);
+      this.publisher = new LocalPublisher(() => this.links.mqtt(), config.local_mqtt.base_topic, this.log);
       this.publisher.attach(this.bus);
       this.bridge = new BridgeApi(
         {
           gatewayId: this.id,
           store: this.store,
           devices: this.hosts,
-          link: () => this.mqtt(),
+          link: () => this.links.mqtt(),
           healthy: () => this.healthy(),
           log: this.rootLog,
           registry: this.metrics.registry,
@@ -219,10 +195,7 @@ export class Gateway {
         this.log.error({ err, device: rec.id }, 'device not started');
       }
     }
-    // A persistent session delivers what the broker queued for us right after CONNACK: connect only once every
-    // device's handler is in the subscription table, or those uplinks would be acknowledged unhandled.
-    this.devicesStarted = true;
-    this.mqttLink?.start();
+    this.links.devicesReady();
     if (!opts.holdBackground) this.startBackground();
     this.write('time floor audit', () => recordFloorAudits(this.store, this.id));
     this.floorTimer = setInterval(
@@ -306,11 +279,11 @@ export class Gateway {
       log: this.opts.log,
       transports: {
         serial: (o, log) => this.opts.transports.serial(o, log),
-        mqtt: () => this.mqtt(),
-        gpio: () => this.gpio(),
-        coap: () => this.coap(),
-        http: () => this.http(),
-        udp: () => this.udp(),
+        mqtt: () => this.links.mqtt(),
+        gpio: () => this.links.gpio(),
+        coap: () => this.links.coap(),
+        http: () => this.links.http(),
+        udp: () => this.links.udp(),
         shared: this.shared,
       },
     });
@@ -342,6 +315,11 @@ export class Gateway {
     };
   }
 
+  /** The shared local MQTT link (the admin API's status, Home Assistant discovery), created on first use. */
+  mqtt(): MqttLink {
+    return this.links.mqtt();
+  }
+
   /** True while the store answers; the systemd watchdog pings only then. */
   healthy(): { healthy: boolean; reason?: string } {
     try {
@@ -357,8 +335,7 @@ export class Gateway {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.floorTimer);
-    // The drivers are about to remove their handlers: the broker keeps queueing their topics for our return.
-    this.mqttLink?.keepSubscriptions();
+    this.links.keepSubscriptions();
     this.access?.stop();
     this.bridge?.stop();
     await Promise.allSettled([...this.hosts.values()].map((h) => h.stop()));
@@ -366,77 +343,9 @@ export class Gateway {
     this.store?.events.flush();
     await this.cloud?.stop();
     await this.publisher?.drain();
-    await this.mqttLink?.stop();
-    this.gpioBackend?.close();
-    this.coapLink?.close();
-    this.udpListeners?.close();
+    await this.links.stop();
     this.store?.close();
     this.log.info('gateway stopped');
-  }
-
-  /** The shared local MQTT link, created on first use. */
-  mqtt(): MqttLink {
-    if (!this.mqttLink) {
-      const local = this.opts.config.local_mqtt;
-      if (!local)
-        throw new PortierError(ErrorCode.ConfigInvalid, 'a device needs MQTT but local_mqtt is not configured');
-      const state = `${local.base_topic}/bridge/state`;
-      const opts: Parameters<TransportFactories['mqtt']>[0] = {
-        url: local.url,
-        // Not `portier-<gw>`: that is the cloud client's id, and one broker may serve both in a small town.
-        clientId: local.client_id ?? `portier-${this.id}-local`,
-        will: { topic: state, payload: 'offline', retain: true },
-        onlineMessage: { topic: state, payload: 'online', retain: true },
-        maxInflight: LOCAL_LINK_MAX_INFLIGHT,
-        ackGate: (now) => this.store.events.whenCommitted(now),
-        redelivered: (handlers) => this.store.events.redelivered(handlers),
-      };
-      if (local.username !== undefined) opts.username = local.username;
-      if (local.password_file !== undefined) opts.password = readLocalPassword(local.password_file);
-      if (local.session_expiry_s > 0) opts.sessionExpiryS = local.session_expiry_s;
-      this.mqttLink = this.opts.transports.mqtt(opts, this.opts.log.child({ component: 'local-mqtt' }));
-      if (this.devicesStarted) this.mqttLink.start();
-    }
-    return this.mqttLink;
-  }
-
-  gpio(): GpioBackend {
-    if (!this.gpioBackend) {
-      const g = this.opts.config.gpio;
-      const opts: Parameters<TransportFactories['gpio']>[0] = { backend: g.backend };
-      if (g.sim_dir) opts.simDir = g.sim_dir;
-      this.gpioBackend = this.opts.transports.gpio(opts, this.opts.log.child({ component: 'gpio' }));
-    }
-    return this.gpioBackend;
-  }
-
-  /** HTTP for devices: the transports' listener and server (each device owns what it opens). */
-  http(): HttpTransport {
-    const log = this.opts.log.child({ component: 'http' });
-    return { listen: (opts) => createHttpListener(opts, log), serve: serveHttp };
-  }
-
-  /** The gateway's UDP sockets, shared per port by its devices, created on first use. */
-  udp(): UdpListeners {
-    this.udpListeners ??= new UdpListeners(this.opts.log.child({ component: 'udp' }));
-    return this.udpListeners;
-  }
-
-  coap(): CoapLink {
-    this.coapLink ??= this.opts.transports.coap(this.opts.log.child({ component: 'coap' }));
-    return this.coapLink;
-  }
-}
-
-/** The local broker password from its file (trailing newline dropped); a missing file is a config error. */
-function readLocalPassword(path: string): string {
-  try {
-    return readFileSync(path, 'utf8').trimEnd();
-  } catch (err) {
-    throw new PortierError(
-      ErrorCode.ConfigInvalid,
-      `local_mqtt.password_file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
   }
 }
 

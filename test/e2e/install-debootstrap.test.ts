@@ -124,6 +124,14 @@ describe.skipIf(!isRoot || !hasDebootstrap)('deploy/install.sh in a fresh Debian
     });
     procs.push(broker);
     await waitForPort(mqttPort, 15_000);
+    // The generated broker user: its password (never printed by the install) logs in, a wrong one is refused.
+    const password = readFileSync(join(root, 'etc/portier/local-mqtt.password'), 'utf8');
+    expect(password.length).toBeGreaterThanOrEqual(24);
+    expect(first.out + second.out).not.toContain(password);
+    const pub = (pw: string) =>
+      spawnSync('mosquitto_pub', ['-p', String(mqttPort), '-u', 'portier-gateway', '-P', pw, '-t', 'portier/x', '-n']);
+    expect(pub(password).status, String(pub(password).stderr)).toBe(0);
+    expect(pub(`${password}x`).status).not.toBe(0);
     // The unit's ExecStart line, run as the unit's user (no systemd in a chroot).
     const execStart = unit.match(/^ExecStart=(.*)$/m)![1]!.split(' ');
     const daemon = spawn(
