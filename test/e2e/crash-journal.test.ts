@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChirpstackSensorStub } from '../../firmware-stubs/chirpstack-sensor.js';
+import { nps405Status } from '../../firmware-stubs/nwave-payloads.js';
 import { createPtyPair, type PtyPair } from '../../firmware-stubs/pty-pair.js';
 import { SerialDevice } from '../../firmware-stubs/serial-device.js';
 import { DB_FILE } from '../../src/store/database.js';
@@ -15,9 +17,12 @@ import { tempDir } from '../helpers/tmp.js';
  * commit window (the default 8 s) and no broker would deliver them again. The daemon is killed with SIGKILL inside
  * the window; started again on the same state directory and the same runtime directory (systemd's RuntimeDirectory
  * with RuntimeDirectoryPreserve=yes, a tmpfs), it has every reading in its log exactly once, with the time it was
- * read, and sends each to the town's cloud broker (a second real mosquitto).
+ * read, and sends each to the town's cloud broker (a second real mosquitto). A parking bay's uplink through the
+ * local broker at QoS 1, waiting in the same window, is not journaled: its PUBACK never left, and the broker delivers
+ * it again after the restart, so it too is in the log once.
  */
 const GW = 'journal-gw';
+const BAY_EUI = '70b3d5e75e0a0001';
 const READINGS = 6;
 
 /**
@@ -49,9 +54,12 @@ describe('a kill -9 inside the commit window (the daemon as a process, a serial 
   let pty: PtyPair;
   let station: SerialDevice;
   let sink: MqttClient;
+  let chirpstack: MqttClient;
+  const bay = new ChirpstackSensorStub({ brokerUrl: '', devEui: BAY_EUI });
   let configPath: string;
   let daemon: PortierProcess | undefined;
   const uplinked: Uplinked[] = [];
+  let bridgeState = '';
 
   beforeAll(async () => {
     local = await startMosquitto();
@@ -65,6 +73,12 @@ describe('a kill -9 inside the commit window (the daemon as a process, a serial 
       uplinked.push(...(JSON.parse(payload.toString()) as { events: Uplinked[] }).events);
     });
     await sink.subscribeAsync(`portier/${GW}/up/#`, { qos: 1 });
+    chirpstack = await mqtt.connectAsync(local.url, { clientId: `journal-chirpstack-${process.pid}` });
+    // The gateway's retained bridge state: "online" once its subscriptions are in place.
+    chirpstack.on('message', (topic, payload) => {
+      if (topic === 'portier/bridge/state') bridgeState = payload.toString();
+    });
+    await chirpstack.subscribeAsync('portier/bridge/state', { qos: 1 });
     configPath = join(dir, 'portier.yaml');
     writeFileSync(
       configPath,
@@ -76,6 +90,7 @@ local_mqtt: { url: "${local.url}" }
 cloud: { url: "${cloud.url}", batch_max_age_ms: 50 }
 devices:
   - { id: wind-1, driver: nmea-weather-station, path: ${pty.gatewayPath}, aggregate_s: 0 }
+  - { id: bay-1, driver: chirpstack-parking, dev_eui: ${BAY_EUI}, codec: nwave-nps405 }
 `,
     );
   });
@@ -84,6 +99,7 @@ devices:
     daemon?.kill('SIGKILL');
     await daemon?.exited;
     await sink?.endAsync();
+    await chirpstack?.endAsync();
     await station?.close();
     await pty?.stop();
     await cloud?.stop();
@@ -102,14 +118,20 @@ devices:
     return { d, metrics: async () => (await fetch(`${String(listening.url)}/metrics`)).text() };
   }
 
-  /** The wind readings in the log, read by another connection as any reader of the log. */
-  function readingsInLog(): Uplinked[] {
+  /** A bay uplink as ChirpStack publishes it, at QoS 1. */
+  async function uplink(occupied: boolean): Promise<void> {
+    const body = JSON.stringify(bay.uplinkEvent(1, nps405Status(occupied, 12)));
+    await chirpstack.publishAsync(bay.topic, body, { qos: 1 });
+  }
+
+  /** The events of `type` in the log, read by another connection as any reader of the log. */
+  function readingsInLog(type = 'weather.reading'): Uplinked[] {
     const db = new BetterSqlite3(join(stateDir, DB_FILE), { readonly: true });
     try {
       return db
-        .prepare("SELECT body FROM events WHERE type = 'weather.reading' ORDER BY seq")
+        .prepare('SELECT body FROM events WHERE type = ? ORDER BY seq')
         .pluck()
-        .all()
+        .all(type)
         .map((b) => JSON.parse(b as string) as Uplinked);
     } finally {
       db.close();
@@ -120,22 +142,32 @@ devices:
     const first = await start();
     // The station's line is up (that device.health closed a window of its own): from here readings wait.
     await first.d.waitFor((l) => l.msg === 'device up' && l.device === 'wind-1', 15_000, 'station up');
+    // The bay's first uplink once the gateway subscribed (its device.health closes the window at once): from here
+    // its uplinks wait too.
+    await eventually(() => bridgeState === 'online', 15_000, 'the gateway on the local broker');
+    await uplink(true);
+    await eventually(() => readingsInLog('parking.occupancy').length === 1, 15_000, 'the first bay event committed');
     const writtenAt: number[] = [];
     for (let i = 0; i < READINGS; i++) {
       writtenAt.push(Date.now());
       await station.write(mwv(1 + i / 10));
     }
+    await uplink(false);
     // Read and waiting in the commit window: the daemon's own count, not a sleep.
-    await eventually(
+    const gauge = (text: string, name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+    const waiting = await eventually(
       async () => {
-        const m = /^portier_commit_window_events (\d+)$/m.exec(await first.metrics());
-        return Number(m?.[1] ?? 0) >= READINGS;
+        const text = await first.metrics();
+        return gauge(text, 'portier_commit_window_events') >= READINGS + 1 ? text : undefined;
       },
       10_000,
-      `${READINGS} readings waiting in the commit window`,
+      `${READINGS} readings and an uplink waiting in the commit window`,
     );
+    // The readings are journaled; the uplink, whose PUBACK waits for the commit, is not.
+    expect(gauge(waiting, 'portier_crash_journal_entries')).toBe(READINGS);
     // Still inside the window: none of them is committed yet.
     expect(readingsInLog()).toEqual([]);
+    expect(readingsInLog('parking.occupancy')).toHaveLength(1);
     const killedAt = Date.now();
     first.d.kill('SIGKILL');
     expect(await first.d.exited).toMatchObject({ signal: 'SIGKILL' });
@@ -159,11 +191,21 @@ devices:
     );
     expect(replayed).toMatchObject({ level: 30, replayed: READINGS, damaged: 0 });
     expect(/^portier_crash_journal_replayed_total (\d+)$/m.exec(await second.metrics())?.[1]).toBe(String(READINGS));
-    // The journal: in the runtime directory, the gateway user's alone, emptied by the replay's commit.
+    // The journal: in the runtime directory, the gateway user's alone.
     const files = readdirSync(runtimeDir).filter((f) => f.endsWith('.journal'));
     expect(files).toHaveLength(1);
     expect(statSync(join(runtimeDir, files[0]!)).mode & 0o777).toBe(0o600);
-    expect(statSync(join(runtimeDir, files[0]!)).size).toBe(0);
+
+    // The bay's second uplink: delivered again by the broker, in the log once, after the replayed readings.
+    const bayEvents = await eventually(
+      () => {
+        const events = readingsInLog('parking.occupancy');
+        return events.length >= 2 ? events : undefined;
+      },
+      15_000,
+      'the redelivered uplink committed',
+    );
+    expect(bayEvents.map((e) => e.data.occupied)).toEqual([true, false]);
 
     // And in the cloud, each once.
     const ids = new Set(inLog.map((e) => e.id));
