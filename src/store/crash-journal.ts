@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, ftruncateSync, readFileSync, realpathSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, readFileSync, realpathSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Now } from '../core/clock.js';
@@ -181,8 +181,8 @@ export class CrashJournal {
   private open(): number {
     ensurePrivateDir(join(this.path, '..'));
     const fd = openPrivateFile(this.path);
-    this.size = 0;
-    ftruncateSync(fd, 0);
+    // Never emptied here: only `clear`, after a replay, and `release` drop lines.
+    this.size = fstatSync(fd).size;
     return fd;
   }
 
