@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import mqtt, { type IClientOptions } from 'mqtt';
 import type { GatewayConfig } from '../config/schema.js';
 import { reasonOf } from '../core/errors.js';
@@ -73,6 +73,49 @@ export function checkDisk(stateDir: string, minFree: number): CheckResult {
   if (free < minFree) return r('disk', 'fail', text, `free space: sudo du -xsh /var/* | sort -h; remove old backups`);
   if (free < 2 * minFree) return r('disk', 'warn', text, 'less than twice the minimum: free space soon');
   return r('disk', 'ok', text);
+}
+
+/** statfs f_type of a tmpfs and of a ramfs (linux/magic.h). */
+const IN_MEMORY_FS = new Set([0x01021994, 0x858458f6]);
+
+/**
+ * The commit window's crash journal on a tmpfs (docs/operations.md, Crash journal): elsewhere it is correct, but
+ * the kernel writes each waiting event to the disk too, the writes the window saves. Its directory is the configured
+ * one, else the unit's RuntimeDirectory (/run/portier), else the state directory.
+ */
+export function checkJournalDir(configured: string | undefined, stateDir: string): CheckResult {
+  const dir = configured ?? unitRuntimeDir() ?? stateDir;
+  let type: number;
+  try {
+    type = statfsSync(nearestExisting(dir)).type;
+  } catch (err) {
+    return r('journal-dir', 'warn', `cannot read the file system of ${dir}: ${reasonOf(err)}`);
+  }
+  if (IN_MEMORY_FS.has(type)) return r('journal-dir', 'ok', `crash journal in ${dir} (tmpfs)`);
+  return r(
+    'journal-dir',
+    'warn',
+    `crash journal in ${dir}, not on a tmpfs: events waiting for their commit are also written to the disk`,
+    'run it as systemd/portier.service (RuntimeDirectory=portier), or set gateway.crash_journal_dir to a tmpfs directory (e.g. /dev/shm/portier)',
+  );
+}
+
+function unitRuntimeDir(): string | undefined {
+  if (!underSystemd()) return undefined;
+  try {
+    const args = ['show', 'portier', '-p', 'RuntimeDirectory', '--value'];
+    const name = execFileSync('systemctl', args, { encoding: 'utf8', timeout: 5000 }).trim().split(/\s+/)[0];
+    return name ? join('/run', name) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `dir`, or its nearest parent that exists (/run/portier before the daemon's first start is /run's tmpfs). */
+function nearestExisting(dir: string): string {
+  let d = dir;
+  while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
+  return d;
 }
 
 /** The state directory 0700 and every file in it 0600, all of the directory's owner. */

@@ -25,6 +25,8 @@ export interface TransportFactories {
       sessionExpiryS?: number;
       /** resolves once what the handlers recorded is committed; QoS 1 PUBACKs wait for it */
       ackGate?: (now?: boolean) => Promise<void>;
+      /** runs a QoS 1 message's handlers whose PUBACK waits: what they record needs no crash journal */
+      redelivered?: (handlers: () => void) => void;
     },
     log: Logger,
   ): MqttLink;
@@ -50,6 +52,8 @@ export class GatewayLinks {
     private readonly log: Logger,
     /** Resolves once what the handlers recorded is committed (the store's `whenCommitted`). */
     private readonly whenCommitted: (now?: boolean) => Promise<void>,
+    /** Runs a QoS 1 message's handlers whose PUBACK waits (the event log's `redelivered`: no crash journal). */
+    private readonly redelivered?: (handlers: () => void) => void,
   ) {}
 
   /**
@@ -89,6 +93,7 @@ export class GatewayLinks {
         maxInflight: LOCAL_LINK_MAX_INFLIGHT,
         ackGate: this.whenCommitted,
       };
+      if (this.redelivered) opts.redelivered = this.redelivered;
       if (local.username !== undefined) opts.username = local.username;
       if (local.password_file !== undefined) opts.password = readLocalPassword(local.password_file);
       if (local.session_expiry_s > 0) opts.sessionExpiryS = local.session_expiry_s;

@@ -8,6 +8,8 @@ import { ErrorCode, PortierError } from '../core/errors.js';
 import type { MqttLink } from '../core/links.js';
 import { Metrics } from '../core/metrics.js';
 import { SharedObjects } from '../core/shared.js';
+import { watchCommitWindow } from '../store/commit-window-metrics.js';
+import { crashJournalDir } from '../store/crash-journal.js';
 import { checkIntegrity, quarantineAtNextStart } from '../store/database.js';
 import { watchDisk } from '../store/disk-metrics.js';
 import { WRITER_START_ROWS_PER_S } from '../store/event-writer.js';
@@ -74,8 +76,12 @@ export class Gateway {
     this.log = opts.log.child({ component: 'gateway' });
     this.rootLog = opts.log;
     this.bus = new EventBus(this.log);
-    this.links = new GatewayLinks(opts.config, opts.transports, opts.log, (now) =>
-      this.store.events.whenCommitted(now),
+    this.links = new GatewayLinks(
+      opts.config,
+      opts.transports,
+      opts.log,
+      (now) => this.store.events.whenCommitted(now),
+      (handlers) => this.store.events.redelivered(handlers),
     );
     this.provisioning = new Provisioning({
       gatewayId: opts.config.gateway.id,
@@ -109,9 +115,11 @@ export class Gateway {
       // Started by a burst of uplinks only (event-writer.ts, WRITER_START_ROWS_PER_S).
       writerThread: WRITER_START_ROWS_PER_S,
       commitWindowMs: config.gateway.commit_window_ms,
+      crashJournalDir: crashJournalDir(config.gateway.crash_journal_dir, config.gateway.state_dir),
       disk: { minFreeBytes: config.gateway.disk_min_free_bytes, reserveBytes: config.gateway.disk_reserve_bytes },
     });
     if (this.store.disk) watchDisk(this.store.disk, this.metrics.registry);
+    watchCommitWindow(this.store.events, this.store.journal, this.metrics.registry);
     this.store.events.onCommitted((events) => {
       // Counted once per type and commit: a label lookup per event costs more than the counting.
       const byType = new Map<string, number>();

@@ -126,6 +126,12 @@ export const configSchema = z
          * what a power cut may cost of them; 0 commits every turn of the event loop (docs/sync.md, Durability)
          */
         commit_window_ms: z.number().int().min(0).max(10_000).default(8000),
+        /**
+         * directory of the commit window's crash journal (events waiting for their commit that no broker would
+         * deliver again, replayed after a process crash): a tmpfs; default $RUNTIME_DIRECTORY (systemd's
+         * RuntimeDirectory, /run/portier), else the state directory (docs/operations.md, Crash journal)
+         */
+        crash_journal_dir: z.string().min(1).optional(),
       })
       .strict(),
     log: z

@@ -19,6 +19,11 @@ export abstract class EventLogReader {
     return row.m ?? 0;
   }
 
+  /** The ids of the events with seq above `seq` (a crash journal's replay: which of its events are in). */
+  protected idsAfter(seq: number): string[] {
+    return this.db.prepare('SELECT id FROM events WHERE seq > ?').pluck().all(seq) as string[];
+  }
+
   /** The last `limit` events, newest last, optionally of one device or type. */
   tail(limit = 50, filter: { dev?: string; type?: string; afterSeq?: number } = {}): PortierEvent[] {
     const where: string[] = [];

@@ -1,12 +1,14 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { monotonicFactory } from 'ulid';
-import type { Clock, Now } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { ErrorCode, PortierError } from '../core/errors.js';
 import type { EventInput, PortierEvent } from '../core/events.js';
 import { laneOf } from '../core/events.js';
+import { CommitWindow, type Queued } from './commit-window.js';
+import type { CrashJournal } from './crash-journal.js';
 import { isDiskFull } from './disk-space.js';
 import { EventLogReader } from './event-log-reader.js';
-import { type AppendOptions, LANE_CODES, type OutboxAppend, rememberJson, type SpaceGuard } from './event-log-types.js';
+import type { AppendOptions, OutboxAppend, SpaceGuard } from './event-log-types.js';
+import { EventStamper } from './event-stamp.js';
 import {
   DELETE_OUTBOX_SQL,
   EventWriter,
@@ -36,37 +38,20 @@ interface InflightBatch {
   deletes: WriterDelete[];
 }
 
-/** An event waiting for its group commit, with the time it was recorded (its `ts`, however long it waits). */
-type Queued = { input: EventInput; opts: AppendOptions; at?: Now };
-
-/**
- * State changes a person or an operator waits on (a door, a lock, a device coming back or going away): rare, so
- * they close the commit window at once (taking the queue with them) instead of reaching listeners up to a window
- * late. Parking and weather readings, the bulk of the writes, still wait for the window.
- */
-const PROMPT_TYPES: ReadonlySet<string> = new Set(['door.state', 'lock.state', 'device.health']);
-
-/** Events queued in a commit window beyond which the window closes at once (a burst commits in big batches). */
-const WINDOW_MAX_EVENTS = 1000;
-
 /**
  * The event log and outbox. Each event gets a ULID and the next `seq` of this gateway, and is written together with
- * its outbox row in one transaction. Ordinary events are group-committed: `record()` queues them and one
- * transaction per turn of the event loop writes the batch, after which `onCommitted` sees each in order. Durable
- * events (`recordNow`) are written at once with synchronous=FULL and returned committed, before anything acts on them.
+ * its outbox row in one transaction. Ordinary events are group-committed: `record()` queues them in the commit
+ * window (commit-window.ts; journaled against a crash, crash-journal.ts) and one transaction at its end writes the
+ * batch, after which `onCommitted` sees each in order. Durable events (`recordNow`) are written at once with
+ * synchronous=FULL and returned committed, before anything acts on them.
  */
 export class EventLog extends EventLogReader {
   private readonly insertEvent: Statement;
   private readonly insertOutbox: Statement;
-  private readonly ulid = monotonicFactory();
+  private readonly stamper: EventStamper;
   private nextSeq: number;
-  private pending: Queued[] = [];
-  /** Acknowledged outbox rows to delete in the next commit (`deleteFromOutbox`). */
-  private pendingDeletes: WriterDelete[] = [];
-  private flushScheduled = false;
-  /** ms a non-critical event may wait in memory for its commit (`useCommitWindow`); 0: the next turn. */
-  private windowMs = 0;
-  private windowTimer: NodeJS.Timeout | undefined;
+  /** What waits for the next group commit (commit-window.ts). */
+  private readonly window = new CommitWindow(() => this.groupCommit());
   private readonly deleteOutbox: Statement;
   private readonly committedListeners: Array<(events: PortierEvent[]) => void> = [];
   private readonly outboxListeners: Array<(rows: OutboxAppend[]) => void> = [];
@@ -99,6 +84,7 @@ export class EventLog extends EventLogReader {
     readonly epoch: LogEpoch,
   ) {
     super(db);
+    this.stamper = new EventStamper(gw, clock, epoch);
     this.insertEvent = db.prepare(INSERT_EVENT_SQL);
     this.insertOutbox = db.prepare(INSERT_OUTBOX_SQL);
     this.deleteOutbox = db.prepare(DELETE_OUTBOX_SQL);
@@ -112,12 +98,9 @@ export class EventLog extends EventLogReader {
    * lose to a kill -9. One waiter per call, cheap: callers ask once per turn, not per event.
    */
   whenCommitted(now = false): Promise<void> {
-    if (now && this.pending.length > 0 && !this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.groupCommit());
-    }
-    // Seqs are handed out in record order: what is queued now gets the next `pending.length` of them.
-    const seq = this.nextSeq - 1 + this.pending.length;
+    if (now) this.window.closeSoon();
+    // Seqs are handed out in record order: what is queued now gets the next `window.size` of them.
+    const seq = this.nextSeq - 1 + this.window.size;
     if (seq <= this.committedSeq) return Promise.resolve();
     return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
   }
@@ -143,8 +126,34 @@ export class EventLog extends EventLogReader {
       return;
     }
     if (this.guard && !this.guard.admit(input, opts, lane)) return;
-    this.pending.push({ input, opts, at: this.clock.now() });
-    this.schedule(PROMPT_TYPES.has(input.type));
+    const at = this.clock.now();
+    this.window.add({ input, opts, at, id: this.stamper.id(at.ms) }, this.committedSeq);
+  }
+
+  /**
+   * Run the handlers of a QoS 1 message whose PUBACK waits for the commit of what they record, on a session the
+   * broker keeps: after a crash the broker delivers it again, so what they record needs no crash journal.
+   */
+  redelivered(handlers: () => void): void {
+    this.window.redelivered(handlers);
+  }
+
+  /**
+   * Replay what a process that died left in `journal` (before anything new is recorded: its events keep their seq
+   * order, ids and times), commit it, empty the journal, and journal the commit window from now on.
+   */
+  useCrashJournal(journal: CrashJournal): void {
+    for (const e of journal.leftovers((after) => this.idsAfter(after))) {
+      this.window.restore({ input: e.input, opts: e.opts, at: e.at, id: e.id });
+    }
+    this.flush();
+    journal.clear();
+    this.window.journal = journal;
+  }
+
+  /** Events waiting in memory for their commit. */
+  get waiting(): number {
+    return this.window.size;
   }
 
   /**
@@ -153,8 +162,7 @@ export class EventLog extends EventLogReader {
    * cut before that commit sends them again (delivery is at least once; the cloud deduplicates by id).
    */
   deleteFromOutbox(ranges: ReadonlyArray<{ lane: number; first: number; last: number }>): void {
-    for (const r of ranges) this.pendingDeletes.push([r.lane, r.first, r.last]);
-    this.schedule();
+    this.window.addDeletes(ranges);
   }
 
   /**
@@ -163,29 +171,12 @@ export class EventLog extends EventLogReader {
    * Call before `useWriterThread`.
    */
   useCommitWindow(ms: number): void {
-    this.windowMs = Math.max(0, ms);
-  }
-
-  /** The group commit of what is queued: after the window, or at the next turn (no window, or a full one). */
-  private schedule(prompt = false): void {
-    const now = prompt || this.windowMs === 0 || this.pending.length >= WINDOW_MAX_EVENTS;
-    if (now) {
-      if (this.flushScheduled) return;
-      this.flushScheduled = true;
-      setImmediate(() => this.groupCommit());
-      return;
-    }
-    if (this.windowTimer) return;
-    this.windowTimer = setTimeout(() => {
-      this.windowTimer = undefined;
-      this.groupCommit();
-    }, this.windowMs);
-    this.windowTimer.unref();
+    this.window.ms = Math.max(0, ms);
   }
 
   /** The safety level of group commits: FULL inside a commit window (a power cut costs at most the window). */
   private get groupSync(): 'FULL' | 'NORMAL' {
-    return this.windowMs > 0 ? 'FULL' : 'NORMAL';
+    return this.window.ms > 0 ? 'FULL' : 'NORMAL';
   }
 
   /**
@@ -223,11 +214,8 @@ export class EventLog extends EventLogReader {
   appendWithin(input: EventInput, opts: AppendOptions = {}): PortierEvent {
     if (!this.db.inTransaction) throw new Error('appendWithin needs an open transaction');
     this.flush();
-    const { events, appended, rows } = this.stamp([{ input, opts }], this.nextSeq);
-    for (const r of rows) {
-      this.insertEvent.run(r[0], r[1], r[2], r[3], r[4], r[5]);
-      if (r[6] >= 0) this.insertOutbox.run(r[0], r[6]);
-    }
+    const { events, appended, rows } = this.stamper.stamp([{ input, opts }], this.nextSeq, this.measure);
+    this.insertRows(rows);
     this.nextSeq += events.length;
     this.within.push({ events, appended });
     return events[0]!;
@@ -249,15 +237,20 @@ export class EventLog extends EventLogReader {
     this.flush();
     this.writer?.close();
     this.writer = undefined;
+    this.window.journal?.close();
   }
 
   /** Write one event now with synchronous=FULL (after any queued ones, to keep seq order) and return it. */
   recordNow(input: EventInput, opts: AppendOptions = {}): PortierEvent {
     this.flush();
+    return this.fully(() => this.commit([{ input, opts }]))[0]!;
+  }
+
+  /** Run `fn` with synchronous=FULL (its commit fsyncs), then back to NORMAL. */
+  private fully<T>(fn: () => T): T {
     this.db.pragma('synchronous = FULL');
     try {
-      const [event] = this.commit([{ input, opts }]);
-      return event!;
+      return fn();
     } finally {
       this.db.pragma('synchronous = NORMAL');
     }
@@ -265,28 +258,12 @@ export class EventLog extends EventLogReader {
 
   /** Commit everything queued, and wait for what the writer thread has. Safe to call at any time. */
   flush(): void {
-    this.flushScheduled = false;
-    if (this.windowTimer) {
-      clearTimeout(this.windowTimer);
-      this.windowTimer = undefined;
-    }
+    this.window.reset();
     this.writer?.settle();
-    if (this.pending.length === 0 && this.pendingDeletes.length === 0) return;
-    const batch = this.pending;
-    const deletes = this.pendingDeletes;
-    this.pending = [];
-    this.pendingDeletes = [];
-    const sync = this.groupSync;
-    if (sync === 'NORMAL' || this.db.inTransaction) {
-      this.commit(batch, deletes);
-      return;
-    }
-    this.db.pragma('synchronous = FULL');
-    try {
-      this.commit(batch, deletes);
-    } finally {
-      this.db.pragma('synchronous = NORMAL');
-    }
+    if (this.window.empty) return;
+    const { batch, deletes } = this.window.take();
+    if (this.groupSync === 'NORMAL' || this.db.inTransaction) this.commit(batch, deletes);
+    else this.fully(() => this.commit(batch, deletes));
   }
 
   /** The turn's batch: to the writer thread when there is one, else written here. */
@@ -297,18 +274,11 @@ export class EventLog extends EventLogReader {
       this.flush();
       return;
     }
-    this.flushScheduled = false;
-    if (this.windowTimer) {
-      clearTimeout(this.windowTimer);
-      this.windowTimer = undefined;
-    }
-    if (this.pending.length === 0 && this.pendingDeletes.length === 0) return;
-    const batch = this.pending;
-    const deletes = this.pendingDeletes;
-    this.pending = [];
-    this.pendingDeletes = [];
+    this.window.reset();
+    if (this.window.empty) return;
+    const { batch, deletes } = this.window.take();
     const firstSeq = this.nextSeq;
-    const stamped = this.stamp(batch, firstSeq);
+    const stamped = this.stamper.stamp(batch, firstSeq, this.measure);
     this.nextSeq = firstSeq + stamped.events.length;
     const id = ++this.lastBatchId;
     this.inflight.push({ id, batch, events: stamped.events, appended: stamped.appended, deletes });
@@ -379,19 +349,17 @@ export class EventLog extends EventLogReader {
         throw new PortierError(ErrorCode.StoreFull, message, {}, { cause: err });
       }
       guard.lost(batch);
+      this.window.dropped(batch);
       return [];
     }
   }
 
   private commitOnce(batch: Queued[], deletes: WriterDelete[] = []): PortierEvent[] {
     const firstSeq = this.nextSeq;
-    const { events, appended, rows } = this.stamp(batch, firstSeq);
+    const { events, appended, rows } = this.stamper.stamp(batch, firstSeq, this.measure);
     try {
       this.db.transaction(() => {
-        for (const r of rows) {
-          this.insertEvent.run(r[0], r[1], r[2], r[3], r[4], r[5]);
-          if (r[6] >= 0) this.insertOutbox.run(r[0], r[6]);
-        }
+        this.insertRows(rows);
         for (const d of deletes) this.deleteOutbox.run(d[0], d[1], d[2]);
       })();
     } catch (err) {
@@ -408,58 +376,16 @@ export class EventLog extends EventLogReader {
     return events;
   }
 
-  /** Events of a batch with their seq, id, time and stored JSON, and the rows to insert. */
-  private stamp(
-    batch: Queued[],
-    firstSeq: number,
-  ): { events: PortierEvent[]; appended: OutboxAppend[]; rows: WriterRow[] } {
-    const events: PortierEvent[] = [];
-    const appended: OutboxAppend[] = [];
-    const rows: WriterRow[] = [];
-    if (batch.length === 0) return { events, appended, rows };
-    const measure = this.outboxListeners.length > 0;
-    const { mark, epoch } = this.epoch;
-    if (!mark) {
-      throw new PortierError(
-        ErrorCode.StoreNotOwner,
-        'this process does not own the event log: it may not number events',
-      );
+  private insertRows(rows: readonly WriterRow[]): void {
+    for (const r of rows) {
+      this.insertEvent.run(r[0], r[1], r[2], r[3], r[4], r[5]);
+      if (r[6] >= 0) this.insertOutbox.run(r[0], r[6]);
     }
-    // Before any of these seqs exists anywhere: a log that later ends below them starts a new epoch.
-    mark.reserve(firstSeq + batch.length - 1);
-    let seq = firstSeq;
-    // A burst stamps many events within one millisecond: its ISO text is made once.
-    let isoMs = Number.NaN;
-    let iso = '';
-    for (const { input, opts, at } of batch) {
-      const now = at ?? this.clock.now();
-      if (now.ms !== isoMs) {
-        isoMs = now.ms;
-        iso = new Date(now.ms).toISOString();
-      }
-      const event: PortierEvent = {
-        id: this.ulid(now.ms),
-        seq,
-        epoch,
-        gw: this.gw,
-        dev: input.dev,
-        type: input.type,
-        ts: iso,
-        tq: now.tq,
-        data: input.data,
-      };
-      const body = JSON.stringify(event);
-      rememberJson(event, body);
-      let lane = -1;
-      if (!opts.localOnly) {
-        lane = LANE_CODES[opts.lane ?? laneOf(input.type)];
-        if (measure) appended.push({ seq, lane, bytes: Buffer.byteLength(body) });
-      }
-      rows.push([seq, event.id, event.dev, event.type, event.ts, body, lane]);
-      events.push(event);
-      seq++;
-    }
-    return { events, appended, rows };
+  }
+
+  /** Whether stamping measures the outbox rows (someone listens for them). */
+  private get measure(): boolean {
+    return this.outboxListeners.length > 0;
   }
 
   private announce(events: PortierEvent[], appended: OutboxAppend[]): void {
@@ -467,6 +393,7 @@ export class EventLog extends EventLogReader {
     const last = events.at(-1)?.seq ?? 0;
     if (last > this.committedSeq) this.committedSeq = last;
     while (this.waiters.length > 0 && this.waiters[0]!.seq <= this.committedSeq) this.waiters.shift()!.resolve();
+    this.window.committed(events);
     if (appended.length) for (const listener of this.outboxListeners) listener(appended);
     for (const listener of this.committedListeners) listener(events);
   }

@@ -77,3 +77,24 @@ export function writeNewFile(path: string, text: string, mode: number): void {
 function modeText(mode: number): string {
   return `0${(mode & 0o777).toString(8)}`;
 }
+
+/**
+ * Open `path` for appending (`empty`: emptied first), created with mode 0600 and narrowed to it if it exists, never
+ * through a symlink; returns the descriptor. Every write goes to the end, even after the file was truncated.
+ */
+export function openPrivateFile(path: string, empty = false): number {
+  const flags =
+    constants.O_WRONLY |
+    constants.O_CREAT |
+    constants.O_NOFOLLOW |
+    constants.O_APPEND |
+    (empty ? constants.O_TRUNC : 0);
+  const fd = openSync(path, flags, 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  return fd;
+}

@@ -2,6 +2,7 @@ import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { Clock, type ClockOptions } from '../core/clock.js';
 import type { PortierEvent } from '../core/events.js';
+import { CrashJournal, crashJournalPath } from './crash-journal.js';
 import { openDatabase } from './database.js';
 import { DeviceRegistry } from './device-registry.js';
 import { DiskGuard, type DiskSettings, makeRoomToOpen } from './disk-guard.js';
@@ -23,6 +24,8 @@ export interface Store {
   /** The disk guard (the daemon): free space, reserve, what is kept off a full disk. */
   disk?: DiskGuard;
   quarantinedTo?: string;
+  /** The commit window's crash journal (the daemon), replayed at open. */
+  journal?: CrashJournal;
   /** Set when this open started a new log epoch (record it as the `log_epoch_started` alarm). */
   epochStarted?: EpochStart;
   /** The outbox's backlog per lane (from the cloud sync's in-memory counts when given `source`). */
@@ -53,6 +56,11 @@ export function openStore(opts: {
   /** ms non-critical events wait to be committed together (EventLog.useCommitWindow); default 0. */
   commitWindowMs?: number;
   /**
+   * Directory of the commit window's crash journal (the daemon: crash-journal.ts, `crashJournalDir`); what a
+   * process that died left there is replayed into the log before the store is returned. Default: no journal.
+   */
+  crashJournalDir?: string;
+  /**
    * Borrow the log of a running daemon (CLI commands): its epoch is read, not decided, and the log refuses to number
    * events. Default: this process owns the log (the daemon, a one-off gateway in a test).
    */
@@ -73,6 +81,7 @@ export function openStore(opts: {
     events.useWriterThread(opts.writerThread === true ? 0 : opts.writerThread);
   }
   const disk = opts.disk && guardDisk(db, events, { ...opts, disk: opts.disk });
+  const journal = opts.crashJournalDir && !opts.borrow ? replayJournal(events, opts.crashJournalDir, opts) : undefined;
   const store: Store = {
     db,
     events,
@@ -101,7 +110,26 @@ export function openStore(opts: {
   if (quarantinedTo) store.quarantinedTo = quarantinedTo;
   if (epoch.started) store.epochStarted = epoch.started;
   if (disk) store.disk = disk;
+  if (journal) store.journal = journal;
   return store;
+}
+
+/** Replay what a process that died left in the crash journal (one info line with the counts), then journal. */
+function replayJournal(events: EventLog, dir: string, opts: { stateDir: string; log: Logger }): CrashJournal {
+  const journal = new CrashJournal(crashJournalPath(dir, opts.stateDir), opts.log);
+  events.useCrashJournal(journal);
+  if (journal.replayed + journal.alreadyCommitted + journal.damaged > 0) {
+    opts.log.info(
+      {
+        replayed: journal.replayed,
+        already_committed: journal.alreadyCommitted,
+        damaged: journal.damaged,
+        path: journal.path,
+      },
+      'crash journal replayed: events a process crash left in the commit window are in the log',
+    );
+  }
+  return journal;
 }
 
 /** The disk guard wired to the log: alarms as critical events, held state recorded when the disk is no longer full. */

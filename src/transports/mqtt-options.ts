@@ -49,4 +49,10 @@ export interface MqttLinkOptions {
    * `now`: commit what is queued at once instead of at the end of the event log's commit window.
    */
   ackGate?: (now?: boolean) => Promise<void>;
+  /**
+   * Runs the handlers of a QoS 1 message whose PUBACK the ack gate holds, on a persistent session (`sessionExpiryS`):
+   * the broker delivers it again if the gateway dies before the PUBACK leaves, so what they record needs no crash
+   * journal (the event log's `redelivered`). Not for QoS 2: mqtt.js answers PUBREC before the handlers run.
+   */
+  redelivered?: (handlers: () => void) => void;
 }

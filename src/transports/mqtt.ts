@@ -196,7 +196,10 @@ class MqttBrokerLink extends ReconnectingLink implements MqttLink {
       if (client !== this.client) return;
       // Corked before the handlers run: mqtt.js writes this message's PUBACK right after they return.
       if (packet.qos > 0 && this.opts.ackGate) this.holdAcks(client);
-      this.dispatch(topic, payload);
+      const redelivered = this.opts.redelivered;
+      if (packet.qos === 1 && this.opts.ackGate && redelivered && this.persistent) {
+        redelivered(() => this.dispatch(topic, payload));
+      } else this.dispatch(topic, payload);
     });
     const closed = new Promise<never>((_, reject) => {
       client.once('close', () => reject(closedError(this.safeUrl, lastError?.message ?? 'connection closed')));
@@ -297,9 +300,14 @@ class MqttBrokerLink extends ReconnectingLink implements MqttLink {
     }
   }
 
+  /** The broker keeps our session (and the QoS 1 messages not yet acknowledged) while we are away. */
+  private get persistent(): boolean {
+    return this.opts.sessionExpiryS !== undefined && this.opts.clientId !== undefined;
+  }
+
   private clientOptions(): IClientOptions {
     const o = this.opts;
-    const persistent = o.sessionExpiryS !== undefined && o.clientId !== undefined;
+    const persistent = this.persistent;
     const options: IClientOptions = {
       reconnectPeriod: 0,
       connectTimeout: o.connectTimeoutMs ?? 10_000,

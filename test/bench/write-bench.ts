@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import mqtt from 'mqtt';
@@ -13,7 +13,11 @@ import type { BenchRow } from './types.js';
 
 /** Seconds measured at each rate (after a warm-up); PORTIER_BENCH_WRITES_SECONDS overrides for a quick run. */
 const SECONDS = Number(process.env.PORTIER_BENCH_WRITES_SECONDS ?? 120);
-/** Seconds of the same stream before the measurement starts (start-up writes, first checkpoint, cloud connect). */
+/**
+ * Seconds of the same stream before the measurement starts (start-up writes, first checkpoint, cloud connect), and
+ * at least until every bay has sent its first uplink plus 5 s: a bay's first uplink is its `device.health` up, which
+ * closes the commit window at once (a start-up event a steady town does not have; at 1/s the 20 bays take 20 s).
+ */
 const WARMUP_S = Number(process.env.PORTIER_BENCH_WRITES_WARMUP ?? 15);
 const BAYS = 20;
 /** The built CLI, as systemd runs it. */
@@ -103,8 +107,10 @@ ${euis.map((eui, i) => `  - { id: bay-${i}, driver: chirpstack-parking, dev_eui:
   // The cloud side: a subscriber that takes every batch (QoS 1), so the outbox drains as in a town.
   const sink = await mqtt.connectAsync(cloud.url, { clientId: `write-bench-cloud-${process.pid}-${rate}` });
   await sink.subscribeAsync(`portier/${GW}/up/#`, { qos: 1 });
+  // As systemd gives it on a Pi (RuntimeDirectory=portier, /run is a tmpfs): the crash journal off the disk measured.
+  const runtimeDir = mkdtempSync('/dev/shm/portier-bench-run-');
   const daemon = spawn(process.execPath, [bin, 'run', '--config', configPath], {
-    env: { ...process.env, PORTIER_ADMIN_LISTEN: '127.0.0.1:0' },
+    env: { ...process.env, PORTIER_ADMIN_LISTEN: '127.0.0.1:0', RUNTIME_DIRECTORY: runtimeDir },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => daemon.once('close', () => resolve()));
@@ -129,7 +135,7 @@ ${euis.map((eui, i) => `  - { id: bay-${i}, driver: chirpstack-parking, dev_eui:
       n++;
       pub.publish(stub.topic, JSON.stringify(body), { qos: 1 });
     }, 1000 / rate);
-    await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
+    await new Promise((r) => setTimeout(r, Math.max(WARMUP_S, BAYS / rate + 5) * 1000));
     const db = join(stateDir, DB_FILE);
     const seq0 = lastSeq(db);
     const bytes0 = writeBytes(daemon.pid!);
@@ -146,6 +152,7 @@ ${euis.map((eui, i) => `  - { id: bay-${i}, driver: chirpstack-parking, dev_eui:
     await exited;
     await sink.endAsync();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(runtimeDir, { recursive: true, force: true });
   }
 }
 
