@@ -270,7 +270,7 @@ export class EventLog extends EventLogReader {
   private groupCommit(): void {
     const writer = this.writer;
     // Inside a transaction of this thread the rows must be part of it (and the thread would wait for its lock).
-    if (!writer?.usable || this.db.inTransaction || !writer.takes(this.pending.length)) {
+    if (!writer?.usable || this.db.inTransaction || !writer.takes(this.window.size)) {
       this.flush();
       return;
     }
