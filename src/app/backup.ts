@@ -1,4 +1,5 @@
 import {
+  chmodSync,
   chownSync,
   copyFileSync,
   existsSync,
@@ -12,10 +13,11 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { ADMIN_TOKEN_FILE } from '../admin/auth.js';
 import { ErrorCode, PortierError } from '../core/errors.js';
 import { backupDatabase, inspectDatabase } from '../store/backup.js';
+import { crashJournalPath } from '../store/crash-journal.js';
 import { DB_FILE } from '../store/database.js';
 import { type EpochReason, MARK_FILE, markRestored } from '../store/log-epoch.js';
 import { type ArchivedFile, readArchive, writeArchive } from './backup-archive.js';
@@ -67,6 +69,8 @@ export interface RestoreResult {
   /** where the state directory it replaced was moved (kept, never deleted) */
   keptAside?: string;
   configKeptAside: string[];
+  /** the replaced state's crash journals (events its daemon had not committed), moved to where the state was kept */
+  journalsKeptAside: string[];
   created: string;
   /** why the daemon's next start begins a new log epoch (the `log_epoch_started` alarm) */
   epochReason: EpochReason;
@@ -78,8 +82,18 @@ export interface RestoreResult {
  * backup's state files in a new one, owned as the old one was. The old directory's log-mark.json is kept in the new
  * one (never the backup's: there is none), so the next start records `log_epoch_started` (docs/sync.md, Epochs).
  * Config files are restored only into `configDir` when given; files they replace are renamed, not deleted.
+ *
+ * The replaced state's crash journal (events its daemon had not yet committed when it stopped or died, in one of
+ * `journalDirs`: /run/portier under systemd) belongs to that state, not to the backup's: it goes aside with the old
+ * state, so the next start does not replay it into the restored log.
  */
-export function restoreBackup(opts: { file: string; stateDir: string; configDir?: string; now?: Date }): RestoreResult {
+export function restoreBackup(opts: {
+  file: string;
+  stateDir: string;
+  configDir?: string;
+  journalDirs?: readonly string[];
+  now?: Date;
+}): RestoreResult {
   const archive = readArchive(opts.file);
   const stamp = (opts.now ?? new Date()).toISOString().replace(/[:.]/g, '-');
   const parent = dirname(opts.stateDir);
@@ -105,6 +119,7 @@ export function restoreBackup(opts: { file: string; stateDir: string; configDir?
     const result: RestoreResult = {
       stateDir: opts.stateDir,
       configKeptAside: [],
+      journalsKeptAside: [],
       created: archive.created,
       epochReason: 'mark_missing',
     };
@@ -113,7 +128,9 @@ export function restoreBackup(opts: { file: string; stateDir: string; configDir?
       const st = statSync(opts.stateDir);
       owner = { uid: st.uid, gid: st.gid };
       result.keptAside = `${opts.stateDir}.before-restore-${stamp}`;
+      const journals = (opts.journalDirs ?? []).map((d) => crashJournalPath(d, opts.stateDir));
       renameSync(opts.stateDir, result.keptAside);
+      result.journalsKeptAside = moveJournals(journals, result.keptAside);
       const mark = join(result.keptAside, MARK_FILE);
       if (existsSync(mark)) copyFileSync(mark, join(work, MARK_FILE));
     }
@@ -125,6 +142,20 @@ export function restoreBackup(opts: { file: string; stateDir: string; configDir?
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Move each existing journal file into `dir` (across file systems: /run is a tmpfs), returning the new paths. */
+function moveJournals(files: readonly string[], dir: string): string[] {
+  const moved: string[] = [];
+  for (const file of new Set(files)) {
+    if (!existsSync(file)) continue;
+    const to = join(dir, basename(file));
+    copyFileSync(file, to);
+    chmodSync(to, 0o600);
+    rmSync(file);
+    moved.push(to);
+  }
+  return moved;
 }
 
 function restoreConfig(

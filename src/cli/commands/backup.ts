@@ -35,7 +35,7 @@ function oneFile(args: ParsedArgs): string {
 const backup: Command = {
   path: ['backup'],
   summary: 'Back up the database (online, the daemon keeps running), admin token and config into one 0600 file',
-  usage: 'FILE [--state-dir DIR] [--config-dir DIR] [--json]',
+  usage: 'FILE [--state-dir DIR] [--config-dir DIR] [--journal-dir DIR] [--json]',
   options: { ...stateDirOption, ...configDirOption },
   async run(args, io) {
     const dest = oneFile(args);
@@ -51,6 +51,9 @@ const backup: Command = {
   },
 };
 
+/** systemd/portier.service's RuntimeDirectory=portier: where the daemon's crash journal lives under systemd. */
+const UNIT_RUNTIME_DIR = '/run/portier';
+
 const restore: Command = {
   path: ['restore'],
   summary:
@@ -64,16 +67,33 @@ const restore: Command = {
       description:
         "also restore the backup's config files into DIR (files replaced are kept as NAME.before-restore-TIME)",
     },
+    'journal-dir': {
+      type: 'string',
+      arg: 'DIR',
+      description: `the gateway's crash_journal_dir when it is set (${UNIT_RUNTIME_DIR} and $RUNTIME_DIRECTORY are always looked in)`,
+    },
   },
   run(args, io) {
     const file = oneFile(args);
     const configDir = str(args, 'config-dir');
-    const res = restoreBackup({ file, stateDir: stateDirOf(args, io), ...(configDir ? { configDir } : {}) });
+    const journal = str(args, 'journal-dir');
+    const journalDirs = [
+      ...(journal ? [journal] : []),
+      ...(process.env.RUNTIME_DIRECTORY?.split(':').filter(Boolean) ?? []),
+      UNIT_RUNTIME_DIR,
+    ];
+    const res = restoreBackup({
+      file,
+      stateDir: stateDirOf(args, io),
+      journalDirs,
+      ...(configDir ? { configDir } : {}),
+    });
     output(io, args, res, () =>
       [
         `restored the backup of ${res.created} into ${res.stateDir}`,
         res.keptAside ? `  the state it replaced is kept in ${res.keptAside}` : '  (there was no state to keep aside)',
         ...res.configKeptAside.map((p) => `  config file kept as ${p}`),
+        ...res.journalsKeptAside.map((p) => `  its crash journal (events not yet committed) kept as ${p}`),
         `  the next start begins a new log epoch (alarm log_epoch_started, reason ${res.epochReason})`,
       ].join('\n'),
     );
