@@ -22,6 +22,11 @@ export interface OptionSpec {
 
 export type OptionSpecs = Record<string, OptionSpec>;
 
+/** `--config FILE` (`-c`): the config file a command reads, with what it reads it for and where it looks without. */
+export function configFileOption(description = 'the gateway config file', fallback = '$PORTIER_CONFIG'): OptionSpecs {
+  return { config: { type: 'string', short: 'c', arg: 'FILE', description, default: fallback } };
+}
+
 /** The options every command takes. */
 export const COMMON_OPTIONS: OptionSpecs = {
   json: { type: 'boolean', description: 'print the result as JSON (one object per line)' },

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, ftruncateSync, readFileSync, realpathSync, renameSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Now } from '../core/clock.js';
 import type { EventInput } from '../core/events.js';
@@ -45,7 +45,12 @@ export interface JournalContents {
  * directory.
  */
 export function crashJournalDir(configured: string | undefined, stateDir: string, env = process.env): string {
-  return configured ?? (env.RUNTIME_DIRECTORY?.split(':')[0] || stateDir);
+  return configured ?? runtimeDirectories(env)[0] ?? stateDir;
+}
+
+/** systemd's `$RUNTIME_DIRECTORY`: the unit's runtime directories, colon-separated (none outside a unit). */
+export function runtimeDirectories(env: NodeJS.ProcessEnv = process.env): string[] {
+  return env.RUNTIME_DIRECTORY?.split(':').filter(Boolean) ?? [];
 }
 
 /**
@@ -179,7 +184,7 @@ export class CrashJournal {
   }
 
   private open(): number {
-    ensurePrivateDir(join(this.path, '..'));
+    ensurePrivateDir(dirname(this.path));
     const fd = openPrivateFile(this.path);
     // Never emptied here: only `clear`, after a replay, and `release` drop lines.
     this.size = fstatSync(fd).size;

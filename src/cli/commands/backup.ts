@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createBackup, restoreBackup } from '../../app/backup.js';
+import { runtimeDirectories } from '../../store/crash-journal.js';
 import { type CliIo, type Command, output, type ParsedArgs, str, UsageError } from '../command.js';
 import { guarded, stateDirOption } from './keys.js';
 
@@ -77,11 +78,7 @@ const restore: Command = {
     const file = oneFile(args);
     const configDir = str(args, 'config-dir');
     const journal = str(args, 'journal-dir');
-    const journalDirs = [
-      ...(journal ? [journal] : []),
-      ...(process.env.RUNTIME_DIRECTORY?.split(':').filter(Boolean) ?? []),
-      UNIT_RUNTIME_DIR,
-    ];
+    const journalDirs = [...(journal ? [journal] : []), ...runtimeDirectories(io.env), UNIT_RUNTIME_DIR];
     const res = restoreBackup({
       file,
       stateDir: stateDirOf(args, io),

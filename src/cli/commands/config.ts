@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { builtinDrivers } from '../../../devices/index.js';
 import { ConfigError, loadConfigFile } from '../../config/load.js';
 import { configSchema } from '../../config/schema.js';
-import { type Command, output, str, UsageError } from '../command.js';
+import { type Command, configFileOption, output, str, UsageError } from '../command.js';
 
 /** The config file to use: --config, then PORTIER_CONFIG. */
 export function configPath(args: { values: Record<string, unknown> }, env: NodeJS.ProcessEnv): string | undefined {
@@ -14,15 +14,7 @@ const check: Command = {
   path: ['config', 'check'],
   summary: 'Validate a config file and list every problem by path',
   usage: '[--config FILE] [--json]',
-  options: {
-    config: {
-      type: 'string',
-      short: 'c',
-      arg: 'FILE',
-      description: 'the gateway config file',
-      default: '$PORTIER_CONFIG',
-    },
-  },
+  options: configFileOption(),
   run(args, io) {
     const path = str(args, 'config') ?? io.env.PORTIER_CONFIG;
     if (!path) throw new UsageError('give --config FILE or set PORTIER_CONFIG');

@@ -4,7 +4,16 @@ import { AdminClientError, type AdminTarget, adminRequest, adminUrl, readAdminTo
 import { loadConfigFile } from '../../config/load.js';
 import type { GatewayConfig } from '../../config/schema.js';
 import { PortierError } from '../../core/errors.js';
-import { type CliIo, type Command, type OptionSpecs, output, type ParsedArgs, str, UsageError } from '../command.js';
+import {
+  type CliIo,
+  type Command,
+  configFileOption,
+  type OptionSpecs,
+  output,
+  type ParsedArgs,
+  str,
+  UsageError,
+} from '../command.js';
 
 /** Options every command that talks to the running daemon takes. */
 export const adminOptions: OptionSpecs = {
@@ -21,13 +30,7 @@ export const adminOptions: OptionSpecs = {
     default: "$PORTIER_STATE_DIR, else the config's gateway.state_dir, else /var/lib/portier",
   },
   'token-file': { type: 'string', arg: 'FILE', description: 'read the admin token from this file' },
-  config: {
-    type: 'string',
-    short: 'c',
-    arg: 'FILE',
-    description: 'read the admin address and state directory from this config',
-    default: '$PORTIER_CONFIG',
-  },
+  ...configFileOption('read the admin address and state directory from this config'),
   ca: { type: 'string', arg: 'PEM', description: "CA certificate to trust for an https admin API (the daemon's own)" },
 };
 

@@ -14,7 +14,7 @@ import {
 } from '../../app/doctor.js';
 import { loadConfigFile } from '../../config/load.js';
 import { reasonOf } from '../../core/errors.js';
-import { type Command, str } from '../command.js';
+import { type Command, configFileOption, str } from '../command.js';
 
 const DEFAULT_CONFIG = '/etc/portier/portier.yaml';
 
@@ -24,15 +24,7 @@ export const doctorCommand: Command = {
   summary:
     'Check a live install (Node, clock sync, disk, permissions, brokers, /healthz, unit hardening); exit 1 on a fail',
   usage: '[--config FILE] [--json]',
-  options: {
-    config: {
-      type: 'string',
-      short: 'c',
-      arg: 'FILE',
-      description: 'the gateway config file',
-      default: `$PORTIER_CONFIG, else ${DEFAULT_CONFIG}`,
-    },
-  },
+  options: configFileOption('the gateway config file', `$PORTIER_CONFIG, else ${DEFAULT_CONFIG}`),
   async run(args, io) {
     const path = str(args, 'config') || io.env.PORTIER_CONFIG || DEFAULT_CONFIG;
     const results: CheckResult[] = [checkNode()];

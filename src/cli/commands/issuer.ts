@@ -2,17 +2,9 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import closeWithGrace from 'close-with-grace';
 import { createLogger } from '../../core/logger.js';
 import { issuerJsonSchema, loadIssuerConfig } from '../../issuer/config.js';
-import { type Command, str, UsageError } from '../command.js';
+import { type Command, configFileOption, str, UsageError } from '../command.js';
 
-const configOption = {
-  config: {
-    type: 'string' as const,
-    short: 'c',
-    arg: 'FILE',
-    description: "the issuer's config file",
-    default: '$PORTIER_ISSUER_CONFIG',
-  },
-};
+const configOption = configFileOption("the issuer's config file", '$PORTIER_ISSUER_CONFIG');
 
 /** `portier issuer`: the town's pass issuer (door pages, JSON API, SMS webhook), until SIGTERM/SIGINT. */
 export const issuerCommand: Command = {

@@ -5,7 +5,7 @@ import { loadConfigFile } from '../../config/load.js';
 import { ErrorCode, PortierError } from '../../core/errors.js';
 import { DB_FILE } from '../../store/database.js';
 import { type LaneStatus, readOutboxStatusAt } from '../../store/outbox-status.js';
-import { type Command, output, str } from '../command.js';
+import { type Command, configFileOption, output, str } from '../command.js';
 
 /** Where the database is: --state-dir, then PORTIER_STATE_DIR, then the config's gateway.state_dir. */
 function stateDirOf(args: Parameters<Command['run']>[0], env: NodeJS.ProcessEnv): string {
@@ -42,13 +42,7 @@ const status: Command = {
       description: "the gateway's state directory",
       default: "$PORTIER_STATE_DIR, else the config's gateway.state_dir, else /var/lib/portier",
     },
-    config: {
-      type: 'string',
-      short: 'c',
-      arg: 'FILE',
-      description: 'read the state directory from this config',
-      default: '$PORTIER_CONFIG',
-    },
+    ...configFileOption('read the state directory from this config'),
   },
   run(args, io) {
     const dir = stateDirOf(args, io.env);

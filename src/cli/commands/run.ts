@@ -9,7 +9,7 @@ import { reasonOf } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import { isDiskFull } from '../../store/disk-space.js';
 import { defaultTransports } from '../../transports/index.js';
-import { type Command, str, UsageError } from '../command.js';
+import { type Command, configFileOption, str, UsageError } from '../command.js';
 
 /** ms the daemon has to stop after SIGTERM before it exits anyway (systemd's own limit is longer). */
 const STOP_GRACE_MS = 4500;
@@ -18,15 +18,7 @@ export const runCommand: Command = {
   path: ['run'],
   summary: 'Run the gateway daemon in the foreground (systemd runs this)',
   usage: '[--config FILE]   (or PORTIER_CONFIG)',
-  options: {
-    config: {
-      type: 'string',
-      short: 'c',
-      arg: 'FILE',
-      description: 'the gateway config file',
-      default: '$PORTIER_CONFIG',
-    },
-  },
+  options: configFileOption(),
   async run(args, io) {
     const path = str(args, 'config') ?? io.env.PORTIER_CONFIG;
     if (!path) throw new UsageError('give --config FILE or set PORTIER_CONFIG');
