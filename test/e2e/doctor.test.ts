@@ -2,24 +2,14 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PortierProcess } from '../helpers/daemon.js';
+import { type DoctorCheck, doctorChecks } from '../helpers/doctor.js';
 import { type Broker, freePort, startMosquitto } from '../helpers/mosquitto.js';
 import { tempDir } from '../helpers/tmp.js';
 import { portier } from '../integration/access/cli.js';
 
-interface Check {
-  check: string;
-  status: string;
-  detail: string;
-  fix?: string;
-}
-
-async function doctor(configPath: string): Promise<{ code: number | null; checks: Record<string, Check> }> {
+async function doctor(configPath: string): Promise<{ code: number | null; checks: Record<string, DoctorCheck> }> {
   const r = await portier(['doctor', '--config', configPath, '--json'], { env: { PORTIER_STATE_DIR: '' } });
-  const checks = r.stdout
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Check);
-  return { code: r.code, checks: Object.fromEntries(checks.map((c) => [c.check, c])) };
+  return { code: r.code, checks: doctorChecks(r.stdout) };
 }
 
 describe('portier doctor against a real daemon and a real mosquitto', () => {

@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/daemon.js';
+import { doctorChecks } from '../helpers/doctor.js';
 import { eventually } from '../helpers/eventually.js';
 import { freePort, stopProcess, waitForPort } from '../helpers/mosquitto.js';
 
@@ -152,11 +153,7 @@ describe.skipIf(!isRoot || !hasDebootstrap)('deploy/install.sh in a fresh Debian
     expect(healthz).toBe(200);
 
     const doctor = inRoot(['/usr/local/bin/portier', 'doctor', '--config', '/etc/portier/portier.yaml', '--json']);
-    const checks = doctor.out
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { check: string; status: string });
-    const by = Object.fromEntries(checks.map((c) => [c.check, c.status]));
+    const by = Object.fromEntries(Object.values(doctorChecks(doctor.out)).map((c) => [c.check, c.status]));
     expect(by, doctor.out).toEqual({
       node: 'ok',
       config: 'ok',
